@@ -1,0 +1,10 @@
+//! The conformance server binary: serves [`ferrio_tests::conformance::app`] on
+//! `127.0.0.1:$PORT` (default 3000).
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    println!("conformance server listening on http://127.0.0.1:{port}");
+    axum::serve(listener, ferrio_tests::conformance::app().router).await
+}
