@@ -1,0 +1,42 @@
+//! Why an Engine.IO session ended.
+
+use std::fmt;
+
+/// Why a session closed, with the names Engine.IO uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DisconnectReason {
+    /// The client sent a close packet.
+    ClientClose,
+    /// The transport's connection went away (WebSocket closed, client stopped polling).
+    TransportClose,
+    /// The client broke the protocol: overlapping requests, a packet in the wrong place, a
+    /// payload over `max_payload`.
+    TransportError,
+    /// The client sent bytes that do not decode.
+    ParseError,
+    /// The client did not answer a ping within `ping_timeout`.
+    PingTimeout,
+    /// The application closed the session.
+    ServerClose,
+}
+
+impl DisconnectReason {
+    /// The reason's name as Engine.IO and Socket.IO report it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisconnectReason::ClientClose => "transport close",
+            DisconnectReason::TransportClose => "transport close",
+            DisconnectReason::TransportError => "transport error",
+            DisconnectReason::ParseError => "parse error",
+            DisconnectReason::PingTimeout => "ping timeout",
+            DisconnectReason::ServerClose => "forced close",
+        }
+    }
+}
+
+impl fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -1,0 +1,92 @@
+//! The Engine.IO v4 layer: sessions, transports, upgrade and heartbeat.
+//!
+//! It hands whole messages to an [`EngineHandler`] — the Socket.IO layer, or an application
+//! that wants raw Engine.IO.
+
+mod disconnect_reason;
+mod error;
+mod handler;
+mod handshake;
+mod heartbeat;
+mod queue;
+pub(crate) mod session;
+pub(crate) mod shared;
+mod sid;
+mod socket;
+mod transport_kind;
+
+use std::sync::Arc;
+
+use dashmap::DashMap;
+
+pub use disconnect_reason::DisconnectReason;
+pub use error::SendError;
+pub use handler::{EngineHandler, Message};
+pub use handshake::HandshakeRequest;
+pub use sid::Sid;
+pub use socket::EngineSocket;
+pub use transport_kind::TransportKind;
+
+use crate::config::EngineConfig;
+use crate::service::EngineLayer;
+use shared::Shared;
+
+/// A running engine: look up and count its sessions from anywhere.
+///
+/// ```
+/// use ferrio::engine::{DisconnectReason, EngineHandler, EngineIo, EngineSocket, Message};
+/// use ferrio::EngineConfig;
+///
+/// struct Echo;
+/// impl EngineHandler for Echo {
+///     fn on_connect(&self, _: EngineSocket) {}
+///     fn on_message(&self, socket: &EngineSocket, message: Message) {
+///         let _ = socket.send(message);
+///     }
+///     fn on_disconnect(&self, _: &EngineSocket, _: DisconnectReason) {}
+/// }
+///
+/// let (layer, engine) = EngineIo::new(EngineConfig::default(), Echo);
+/// let app: axum::Router = axum::Router::new().layer(layer);
+/// assert_eq!(engine.session_count(), 0);
+/// ```
+#[derive(Debug, Clone)]
+pub struct EngineIo {
+    shared: Arc<Shared>,
+}
+
+impl EngineIo {
+    /// Creates an engine with `config` that reports to `handler`, and the tower layer that
+    /// serves it.
+    pub fn new<H: EngineHandler>(config: EngineConfig, handler: H) -> (EngineLayer, EngineIo) {
+        Self::with_handler(config, Arc::new(handler))
+    }
+
+    pub(crate) fn with_handler(
+        config: EngineConfig,
+        handler: Arc<dyn EngineHandler>,
+    ) -> (EngineLayer, EngineIo) {
+        let shared = Arc::new(Shared { config, sessions: DashMap::new(), handler });
+        (EngineLayer::new(shared.clone()), EngineIo { shared })
+    }
+
+    /// Number of open sessions.
+    pub fn session_count(&self) -> usize {
+        self.shared.sessions.len()
+    }
+
+    /// The session with id `sid`, if open.
+    pub fn get(&self, sid: &str) -> Option<EngineSocket> {
+        self.shared.sessions.get(sid).map(|s| EngineSocket(s.value().clone()))
+    }
+
+    /// Every open session.
+    pub fn sockets(&self) -> Vec<EngineSocket> {
+        self.shared.sessions.iter().map(|s| EngineSocket(s.value().clone())).collect()
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &EngineConfig {
+        &self.shared.config
+    }
+}

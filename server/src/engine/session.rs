@@ -1,0 +1,225 @@
+//! One Engine.IO session: its outbound queue, its transport state, its heartbeat, and the
+//! rules every transport applies to the packets a client sends.
+
+use std::any::Any;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Instant;
+
+use ferrio_protocol::engine::{Frame, OpenPacket, Packet};
+use tokio::sync::Notify;
+
+use super::error::SendError;
+use super::heartbeat::{Heartbeat, HeartbeatAction};
+use super::queue::OutboundQueue;
+use super::shared::Shared;
+use super::{DisconnectReason, EngineSocket, HandshakeRequest, Message, Sid, TransportKind};
+
+/// Progress of an upgrade to websocket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Upgrade {
+    /// No upgrade under way.
+    None,
+    /// A websocket for this session is connected and waits for `2probe`.
+    Connected,
+    /// `3probe` was sent; the client pauses its old transport and then sends `5`.
+    Probed,
+}
+
+/// Mutable state of a session, behind a short-lived `std` mutex never held across `.await`.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) queue: OutboundQueue,
+    pub(crate) transport: TransportKind,
+    /// Where a transport upgrade stands.
+    pub(crate) upgrade: Upgrade,
+    pub(crate) heartbeat: Heartbeat,
+    pub(crate) closed: Option<DisconnectReason>,
+    /// A polling GET (or a stream) is attached.
+    pub(crate) receiver_attached: bool,
+    /// A POST is being read.
+    pub(crate) post_active: bool,
+}
+
+pub(crate) struct Session {
+    pub(crate) sid: Sid,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) handshake: HandshakeRequest,
+    state: Mutex<State>,
+    /// Signalled when frames are queued or the session closes or changes transport.
+    pub(crate) wake: Notify,
+    /// Signalled once, when the session closes.
+    closed: Notify,
+    pub(crate) data: OnceLock<Box<dyn Any + Send + Sync>>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("sid", &self.sid).finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// Creates a session on `transport`, registers it and queues its open packet.
+    pub(crate) fn open(
+        shared: &Arc<Shared>,
+        transport: TransportKind,
+        handshake: HandshakeRequest,
+    ) -> Arc<Session> {
+        let config = &shared.config;
+        let sid = Sid::random();
+        let upgrades = if transport != TransportKind::WebSocket && config.websocket {
+            vec!["websocket".to_owned()]
+        } else {
+            Vec::new()
+        };
+        let open = Packet::Open(OpenPacket {
+            sid: sid.as_str().to_owned(),
+            upgrades,
+            ping_interval: millis(config.ping_interval),
+            ping_timeout: millis(config.ping_timeout),
+            max_payload: config.max_payload as u64,
+        });
+        let mut queue = OutboundQueue::new(config.queue_max_packets, config.queue_max_bytes);
+        queue.push_control(open.encode());
+        let session = Arc::new(Session {
+            sid,
+            shared: shared.clone(),
+            handshake,
+            state: Mutex::new(State {
+                queue,
+                transport,
+                upgrade: Upgrade::None,
+                heartbeat: Heartbeat::new(
+                    Instant::now(),
+                    config.ping_interval,
+                    config.ping_timeout,
+                ),
+                closed: None,
+                receiver_attached: false,
+                post_active: false,
+            }),
+            wake: Notify::new(),
+            closed: Notify::new(),
+            data: OnceLock::new(),
+        });
+        shared.sessions.insert(session.sid.clone(), session.clone());
+        tokio::spawn(drive_heartbeat(session.clone()));
+        shared.handler.on_connect(EngineSocket(session.clone()));
+        session
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave the state half-updated in a way that
+        // matters more than losing the session, so a poisoned lock is simply taken over.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Queues `frames` as one unit and wakes the transport.
+    pub(crate) fn send_frames<I>(&self, frames: I) -> Result<(), SendError>
+    where
+        I: ExactSizeIterator<Item = Frame> + Clone,
+    {
+        {
+            let mut state = self.lock();
+            if state.closed.is_some() {
+                return Err(SendError::Closed);
+            }
+            state.queue.push_all(frames)?;
+        }
+        self.wake.notify_waiters();
+        Ok(())
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.lock().closed.is_some()
+    }
+
+    /// Closes the session once: answers a pending poll with a close packet, unregisters it and
+    /// tells the handler.
+    pub(crate) fn close(self: &Arc<Self>, reason: DisconnectReason) {
+        {
+            let mut state = self.lock();
+            if state.closed.is_some() {
+                return;
+            }
+            state.closed = Some(reason);
+            if state.transport != TransportKind::WebSocket {
+                if reason == DisconnectReason::ServerClose {
+                    state.queue.push_control(Packet::Noop.encode());
+                }
+                state.queue.push_control(Packet::Close.encode());
+            }
+        }
+        self.shared.sessions.remove(self.sid.as_str());
+        self.wake.notify_waiters();
+        self.closed.notify_waiters();
+        self.shared.handler.on_disconnect(&EngineSocket(self.clone()), reason);
+    }
+
+    /// Applies a packet the client sent over the session's current transport. Returns `false`
+    /// when the session closed because of it.
+    pub(crate) fn on_packet(self: &Arc<Self>, packet: Packet) -> bool {
+        match packet {
+            Packet::Message(text) => self.deliver(Message::Text(text)),
+            Packet::Binary(data) => self.deliver(Message::Binary(data)),
+            Packet::Pong => self.lock().heartbeat.on_pong(Instant::now()),
+            Packet::Noop => {}
+            Packet::Close => {
+                self.close(DisconnectReason::ClientClose);
+                return false;
+            }
+            // A client ping (heartbeats go server → client in v4), an open, an upgrade or a
+            // probe outside an upgrade are protocol violations.
+            Packet::Ping
+            | Packet::PingProbe
+            | Packet::PongProbe
+            | Packet::Open(_)
+            | Packet::Upgrade => {
+                self.close(DisconnectReason::TransportError);
+                return false;
+            }
+        }
+        !self.is_closed()
+    }
+
+    fn deliver(self: &Arc<Self>, message: Message) {
+        let socket = EngineSocket(self.clone());
+        self.shared.handler.on_message(&socket, message);
+    }
+}
+
+fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Drives the session's heartbeat until it closes: queues pings, closes on a missed pong.
+async fn drive_heartbeat(session: Arc<Session>) {
+    loop {
+        let closed = session.closed.notified();
+        tokio::pin!(closed);
+        closed.as_mut().enable();
+        let deadline = {
+            let state = session.lock();
+            if state.closed.is_some() {
+                return;
+            }
+            state.heartbeat.poll_timeout()
+        };
+        tokio::select! {
+            () = tokio::time::sleep_until(deadline.into()) => {}
+            () = &mut closed => return,
+        }
+        let action = session.lock().heartbeat.handle_timeout(Instant::now());
+        match action {
+            Some(HeartbeatAction::SendPing) => {
+                session.lock().queue.push_control(Packet::Ping.encode());
+                session.wake.notify_waiters();
+            }
+            Some(HeartbeatAction::TimedOut) => {
+                session.close(DisconnectReason::PingTimeout);
+                return;
+            }
+            None => {}
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! The tower service: routes Engine.IO requests by `EIO`, `transport` and `sid`, answers them,
+//! and forwards everything else to the wrapped service.
+
+mod body;
+pub(crate) mod cors;
+mod future;
+mod layer;
+pub(crate) mod query;
+pub(crate) mod response;
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use ferrio_protocol::engine::ErrorCode;
+use http::{Method, Request, Response};
+use http_body::Body;
+use tower_service::Service;
+
+pub use body::{BoxError, ResponseBody};
+pub use future::ResponseFuture;
+pub use layer::EngineLayer;
+
+use crate::engine::session::Session;
+use crate::engine::shared::Shared;
+use crate::engine::{HandshakeRequest, TransportKind};
+use crate::transport::{polling, websocket};
+use query::EngineQuery;
+use response::EngineResponse;
+
+/// The engine in front of an inner service `S`; made by [`EngineLayer`].
+#[derive(Debug, Clone)]
+pub struct EngineService<S> {
+    inner: S,
+    shared: Arc<Shared>,
+}
+
+impl<S> EngineService<S> {
+    pub(crate) fn new(inner: S, shared: Arc<Shared>) -> Self {
+        Self { inner, shared }
+    }
+
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Unwraps the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for EngineService<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ReqBody: Body + Send + 'static,
+    ReqBody::Data: Send,
+    ReqBody::Error: Into<BoxError>,
+    ResBody: Body<Data = Bytes> + Send + 'static,
+    ResBody::Error: Into<BoxError>,
+{
+    type Response = Response<ResponseBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, ResBody>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
+        if is_mount_path(req.uri().path(), &self.shared.config.path) {
+            ResponseFuture::engine(Box::pin(handle(self.shared.clone(), req)))
+        } else {
+            ResponseFuture::inner(self.inner.call(req))
+        }
+    }
+}
+
+fn is_mount_path(path: &str, mount: &str) -> bool {
+    path == mount || path.len() + 1 == mount.len() && mount.starts_with(path)
+}
+
+/// Answers one Engine.IO request, with CORS headers when configured.
+async fn handle<B, R>(shared: Arc<Shared>, req: Request<B>) -> EngineResponse<R>
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    let request_headers = shared.config.cors.as_ref().map(|_| req.headers().clone());
+    let mut res = route(&shared, req).await;
+    if let (Some(cors), Some(headers)) = (&shared.config.cors, request_headers) {
+        cors.apply(&headers, res.headers_mut());
+    }
+    res
+}
+
+async fn route<B, R>(shared: &Arc<Shared>, req: Request<B>) -> EngineResponse<R>
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    let config = &shared.config;
+    if req.method() == Method::OPTIONS {
+        if let Some(cors) = &config.cors {
+            let mut res = response::no_content();
+            cors.apply_preflight(req.headers(), res.headers_mut());
+            return res;
+        }
+    }
+    let query = EngineQuery::parse(req.uri().query());
+    let Some(transport) = query
+        .transport
+        .as_deref()
+        .and_then(TransportKind::from_query)
+        .filter(|t| config.is_enabled(*t))
+    else {
+        return response::error(ErrorCode::TransportUnknown);
+    };
+    let is_upgrade = websocket::is_upgrade_request(&req);
+    if is_upgrade && config.cors.as_ref().is_some_and(|cors| !cors.allows(req.headers())) {
+        return response::error(ErrorCode::Forbidden);
+    }
+
+    if let Some(sid) = &query.sid {
+        let Some(session) = shared.sessions.get(sid.as_str()).map(|s| s.value().clone()) else {
+            return response::error(ErrorCode::UnknownSid);
+        };
+        return route_session(session, transport, is_upgrade, req).await;
+    }
+
+    // A handshake: a GET that opens a new session.
+    if req.method() != Method::GET {
+        return response::error(ErrorCode::BadHandshakeMethod);
+    }
+    if transport == TransportKind::WebSocket && !is_upgrade {
+        return response::error(ErrorCode::BadRequest);
+    }
+    let (parts, body) = req.into_parts();
+    if let Some(allow) = &config.allow_request {
+        if let Err(reason) = allow(&parts) {
+            tracing::debug!(%reason, "handshake rejected by allow_request");
+            return response::error(ErrorCode::Forbidden);
+        }
+    }
+    if query.eio.as_deref() != Some("4") {
+        return response::error(ErrorCode::UnsupportedProtocolVersion);
+    }
+    let handshake = HandshakeRequest::from_parts(&parts);
+    match transport {
+        TransportKind::WebSocket => {
+            websocket::accept_new(shared.clone(), Request::from_parts(parts, body), handshake)
+        }
+        TransportKind::Polling => {
+            let session = Session::open(shared, TransportKind::Polling, handshake);
+            polling::get(session).await
+        }
+        TransportKind::Streaming => response::error(ErrorCode::TransportUnknown),
+    }
+}
+
+/// A request for an existing session.
+async fn route_session<B, R>(
+    session: Arc<Session>,
+    transport: TransportKind,
+    is_upgrade: bool,
+    req: Request<B>,
+) -> EngineResponse<R>
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    if is_upgrade {
+        if transport != TransportKind::WebSocket {
+            return response::error(ErrorCode::BadRequest);
+        }
+        return websocket::accept_upgrade(session, req);
+    }
+    if session.lock().transport != transport {
+        return response::error(ErrorCode::BadRequest);
+    }
+    match (transport, req.method()) {
+        (TransportKind::Polling, &Method::GET) => polling::get(session).await,
+        (TransportKind::Polling, &Method::POST) => polling::post(session, req).await,
+        _ => response::error(ErrorCode::BadRequest),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_mount_path;
+
+    #[test]
+    fn mount_path_matches_with_and_without_trailing_slash() {
+        assert!(is_mount_path("/engine.io/", "/engine.io/"));
+        assert!(is_mount_path("/engine.io", "/engine.io/"));
+        assert!(!is_mount_path("/engine.iox", "/engine.io/"));
+        assert!(!is_mount_path("/engine.io/x", "/engine.io/"));
+        assert!(!is_mount_path("/", "/engine.io/"));
+    }
+}

@@ -1,0 +1,72 @@
+//! The engine's own responses: payloads, `ok`, and Engine.IO error bodies.
+
+use bytes::Bytes;
+use ferrio_protocol::engine::ErrorCode;
+use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
+use http::{Response, StatusCode};
+
+use super::body::ResponseBody;
+
+pub(crate) type EngineResponse<B> = Response<ResponseBody<B>>;
+
+fn with_type<B>(
+    status: StatusCode,
+    content_type: &'static str,
+    body: ResponseBody<B>,
+) -> EngineResponse<B> {
+    let mut res = Response::new(body);
+    *res.status_mut() = status;
+    res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    res
+}
+
+/// `400`/`403` with `{"code":N,"message":…}`, as Engine.IO answers a bad request.
+pub(crate) fn error<B>(code: ErrorCode) -> EngineResponse<B> {
+    let status = match code {
+        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    with_type(status, "application/json", ResponseBody::full(code.to_json()))
+}
+
+/// `413`: a POST body over `max_payload`.
+pub(crate) fn payload_too_large<B>() -> EngineResponse<B> {
+    with_type(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "application/json",
+        ResponseBody::full(r#"{"code":3,"message":"Payload too large"}"#),
+    )
+}
+
+/// `400` with no body: what Engine.IO answers to overlapping requests.
+pub(crate) fn empty_bad_request<B>() -> EngineResponse<B> {
+    let mut res = Response::new(ResponseBody::empty());
+    *res.status_mut() = StatusCode::BAD_REQUEST;
+    res
+}
+
+/// A polling GET answer.
+pub(crate) fn payload<B>(body: Vec<u8>) -> EngineResponse<B> {
+    let mut res = with_type(
+        StatusCode::OK,
+        "text/plain; charset=UTF-8",
+        ResponseBody::full(Bytes::from(body)),
+    );
+    res.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// A polling POST answer.
+pub(crate) fn ok<B>() -> EngineResponse<B> {
+    let mut res =
+        with_type(StatusCode::OK, "text/html", ResponseBody::full(Bytes::from_static(b"ok")));
+    res.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// The answer to a CORS preflight.
+pub(crate) fn no_content<B>() -> EngineResponse<B> {
+    let mut res = Response::new(ResponseBody::empty());
+    *res.status_mut() = StatusCode::NO_CONTENT;
+    res
+}

@@ -1,0 +1,297 @@
+//! WebSocket: direct connections and upgrades from polling through the Engine.IO probe.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use ferrio_protocol::engine::{ErrorCode, Frame, Packet};
+use ferrio_protocol::Str;
+use futures_util::{SinkExt, StreamExt};
+use http::header::{self, HeaderValue};
+use http::{Request, Response, StatusCode};
+use hyper::upgrade::{OnUpgrade, Upgraded};
+use hyper_util::rt::TokioIo;
+use tokio_tungstenite::tungstenite::error::CapacityError;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage, Utf8Bytes};
+use tokio_tungstenite::WebSocketStream;
+
+use crate::engine::session::{Session, Upgrade};
+use crate::engine::shared::Shared;
+use crate::engine::{DisconnectReason, HandshakeRequest, TransportKind};
+use crate::service::response::{self, EngineResponse};
+use crate::service::ResponseBody;
+
+type Ws = WebSocketStream<TokioIo<Upgraded>>;
+
+/// Whether `req` asks for a WebSocket (RFC 6455 opening handshake).
+pub(crate) fn is_upgrade_request<B>(req: &Request<B>) -> bool {
+    let has_token = |name: header::HeaderName, token: &str| {
+        req.headers().get_all(name).iter().any(|v| {
+            v.to_str()
+                .is_ok_and(|v| v.split(',').any(|part| part.trim().eq_ignore_ascii_case(token)))
+        })
+    };
+    req.method() == http::Method::GET
+        && has_token(header::UPGRADE, "websocket")
+        && has_token(header::CONNECTION, "upgrade")
+        && req.headers().contains_key(header::SEC_WEBSOCKET_KEY)
+}
+
+/// The `101 Switching Protocols` answer and the upgrade future, or an error response.
+fn switch<B, R>(req: &mut Request<B>) -> Result<(EngineResponse<R>, OnUpgrade), ErrorCode> {
+    let version_ok = req.headers().get(header::SEC_WEBSOCKET_VERSION).is_some_and(|v| v == "13");
+    let key = req.headers().get(header::SEC_WEBSOCKET_KEY).map(|k| derive_accept_key(k.as_bytes()));
+    let (Some(key), true) = (key, version_ok) else {
+        return Err(ErrorCode::BadRequest);
+    };
+    let Some(on_upgrade) = req.extensions_mut().remove::<OnUpgrade>() else {
+        // The server under us cannot hand over the connection (e.g. HTTP/2 without extended
+        // CONNECT): refuse rather than leave the client hanging.
+        return Err(ErrorCode::BadRequest);
+    };
+    let mut res = Response::new(ResponseBody::empty());
+    *res.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let headers = res.headers_mut();
+    headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+    if let Ok(accept) = HeaderValue::from_str(&key) {
+        headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
+    }
+    Ok((res, on_upgrade))
+}
+
+async fn into_websocket(on_upgrade: OnUpgrade, shared: &Shared) -> Option<Ws> {
+    let upgraded = on_upgrade.await.ok()?;
+    let max = shared.config.max_payload;
+    let config = WebSocketConfig::default()
+        .read_buffer_size(shared.config.ws_read_buffer_size)
+        .write_buffer_size(0)
+        .max_write_buffer_size(max.saturating_mul(2).max(64 * 1024))
+        .max_message_size(Some(max))
+        .max_frame_size(Some(max));
+    Some(WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await)
+}
+
+/// A handshake on `transport=websocket`: the session opens once the connection is upgraded.
+pub(crate) fn accept_new<B, R>(
+    shared: Arc<Shared>,
+    mut req: Request<B>,
+    handshake: HandshakeRequest,
+) -> EngineResponse<R> {
+    let (res, on_upgrade) = match switch(&mut req) {
+        Ok(ok) => ok,
+        Err(code) => return response::error(code),
+    };
+    tokio::spawn(async move {
+        if let Some(ws) = into_websocket(on_upgrade, &shared).await {
+            let session = Session::open(&shared, TransportKind::WebSocket, handshake);
+            run(session, ws).await;
+        }
+    });
+    res
+}
+
+/// A websocket for an existing session: probe, then take over from polling.
+pub(crate) fn accept_upgrade<B, R>(
+    session: Arc<Session>,
+    mut req: Request<B>,
+) -> EngineResponse<R> {
+    {
+        let mut state = session.lock();
+        if state.transport == TransportKind::WebSocket
+            || state.upgrade != Upgrade::None
+            || state.closed.is_some()
+            || !session.shared.config.websocket
+        {
+            return response::error(ErrorCode::BadRequest);
+        }
+        state.upgrade = Upgrade::Connected;
+    }
+    let (res, on_upgrade) = match switch(&mut req) {
+        Ok(ok) => ok,
+        Err(code) => {
+            session.lock().upgrade = Upgrade::None;
+            return response::error(code);
+        }
+    };
+    tokio::spawn(async move {
+        let Some(mut ws) = into_websocket(on_upgrade, &session.shared).await else {
+            session.lock().upgrade = Upgrade::None;
+            return;
+        };
+        if probe(&session, &mut ws).await {
+            run(session, ws).await;
+        } else {
+            session.lock().upgrade = Upgrade::None;
+            session.wake.notify_waiters();
+            let _ = ws.close(None).await;
+        }
+    });
+    res
+}
+
+/// The probe: `2probe` → `3probe`, then `5` once the client paused polling. Returns whether the
+/// session now runs on this websocket. Bounded by `upgrade_timeout`.
+async fn probe(session: &Arc<Session>, ws: &mut Ws) -> bool {
+    let deadline = Instant::now() + session.shared.config.upgrade_timeout;
+    loop {
+        let next = match tokio::time::timeout_at(deadline.into(), ws.next()).await {
+            Ok(Some(Ok(msg))) => msg,
+            // Timed out, closed or broken: the upgrade is abandoned, the session stays.
+            _ => return false,
+        };
+        let text = match next {
+            WsMessage::Text(text) => text,
+            WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_) => continue,
+            WsMessage::Binary(_) | WsMessage::Close(_) => return false,
+        };
+        let Ok(packet) = Str::try_from(Bytes::from(text))
+            .map_err(drop)
+            .and_then(|t| Packet::decode_text(t).map_err(drop))
+        else {
+            return false;
+        };
+        match packet {
+            Packet::PingProbe => {
+                if ws.send(ws_message(Packet::PongProbe.encode())).await.is_err() {
+                    return false;
+                }
+                session.lock().upgrade = Upgrade::Probed;
+                // The pending GET is answered with a noop so the client can pause polling.
+                session.wake.notify_waiters();
+            }
+            Packet::Upgrade => {
+                let mut state = session.lock();
+                if state.upgrade != Upgrade::Probed || state.closed.is_some() {
+                    return false;
+                }
+                state.transport = TransportKind::WebSocket;
+                state.upgrade = Upgrade::None;
+                drop(state);
+                session.wake.notify_waiters();
+                return true;
+            }
+            Packet::Noop => {}
+            _ => return false,
+        }
+    }
+}
+
+fn ws_message(frame: Frame) -> WsMessage {
+    match frame {
+        Frame::Text(text) => match Utf8Bytes::try_from(text.into_bytes()) {
+            Ok(text) => WsMessage::Text(text),
+            // `Str` is UTF-8 by construction, so this arm is never taken.
+            Err(_) => WsMessage::Text(Utf8Bytes::from_static("6")),
+        },
+        Frame::Binary(data) => WsMessage::Binary(data),
+    }
+}
+
+/// The session's life on a websocket: writes what is queued, reads what the client sends.
+async fn run(session: Arc<Session>, mut ws: Ws) {
+    loop {
+        let notified = session.wake.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let (frames, closed) = {
+            let mut state = session.lock();
+            (state.queue.take_all(), state.closed)
+        };
+        if !frames.is_empty() {
+            let mut failed = false;
+            for frame in frames {
+                if ws.feed(ws_message(frame)).await.is_err() {
+                    failed = true;
+                    break;
+                }
+            }
+            if failed || ws.flush().await.is_err() {
+                session.close(DisconnectReason::TransportClose);
+                return;
+            }
+        }
+        if closed.is_some() {
+            let _ = ws.close(None).await;
+            return;
+        }
+        tokio::select! {
+            () = &mut notified => {}
+            incoming = ws.next() => {
+                if !on_incoming(&session, &mut ws, incoming).await {
+                    return;
+                }
+                // Take whatever else already arrived before writing, so replies batch up.
+                while let Some(incoming) = futures_util::FutureExt::now_or_never(ws.next()) {
+                    if !on_incoming(&session, &mut ws, incoming).await {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Applies one websocket read; returns `false` when the connection is done.
+async fn on_incoming(
+    session: &Arc<Session>,
+    ws: &mut Ws,
+    incoming: Option<Result<WsMessage, WsError>>,
+) -> bool {
+    let packet = match incoming {
+        Some(Ok(WsMessage::Text(text))) => match Str::try_from(Bytes::from(text)) {
+            Ok(text) => Packet::decode_text(text),
+            Err(_) => {
+                session.close(DisconnectReason::ParseError);
+                return false;
+            }
+        },
+        Some(Ok(WsMessage::Binary(data))) => Ok(Packet::Binary(data)),
+        Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => return true,
+        Some(Ok(WsMessage::Close(_))) | None => {
+            session.close(DisconnectReason::TransportClose);
+            return false;
+        }
+        Some(Err(WsError::Capacity(CapacityError::MessageTooLong { .. }))) => {
+            session.close(DisconnectReason::TransportError);
+            let frame = CloseFrame {
+                code: CloseCode::Size,
+                reason: Utf8Bytes::from_static("message too big"),
+            };
+            let _ = ws.close(Some(frame)).await;
+            return false;
+        }
+        Some(Err(_)) => {
+            session.close(DisconnectReason::TransportClose);
+            return false;
+        }
+    };
+    match packet {
+        Ok(packet) => session.on_packet(packet) || drain_and_close(session, ws).await,
+        Err(err) => {
+            tracing::debug!(sid = %session.sid, %err, "undecodable websocket frame");
+            session.close(DisconnectReason::ParseError);
+            let frame = CloseFrame {
+                code: CloseCode::Protocol,
+                reason: Utf8Bytes::from_static("parse error"),
+            };
+            let _ = ws.close(Some(frame)).await;
+            false
+        }
+    }
+}
+
+/// The session closed because of what the client sent: flush what is queued, then close.
+async fn drain_and_close(session: &Arc<Session>, ws: &mut Ws) -> bool {
+    let frames = session.lock().queue.take_all();
+    for frame in frames {
+        if ws.feed(ws_message(frame)).await.is_err() {
+            return false;
+        }
+    }
+    let _ = ws.close(None).await;
+    false
+}
