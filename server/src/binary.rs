@@ -167,7 +167,8 @@ pub(crate) fn serialize_with_attachments<T: Serialize + ?Sized>(
     attachments: &mut Vec<Bytes>,
 ) -> Result<Value, serde_json::Error> {
     let previous = OUTGOING.with(|s| s.replace(Some(std::mem::take(attachments))));
-    let guard = Restore { slot: &OUTGOING, previous: Some(previous), _marker: std::marker::PhantomData };
+    let guard =
+        Restore { slot: &OUTGOING, previous: Some(previous), _marker: std::marker::PhantomData };
     let result = serde_json::to_value(data);
     *attachments = OUTGOING.with(|s| s.borrow_mut().take()).unwrap_or_default();
     drop(guard);
@@ -183,6 +184,7 @@ pub(crate) fn deserialize_with_attachments<T: DeserializeOwned>(
         return T::deserialize(value);
     }
     let previous = INCOMING.with(|s| s.replace(Some(attachments.to_vec())));
-    let _guard = Restore { slot: &INCOMING, previous: Some(previous), _marker: std::marker::PhantomData };
+    let _guard =
+        Restore { slot: &INCOMING, previous: Some(previous), _marker: std::marker::PhantomData };
     T::deserialize(value)
 }

@@ -58,7 +58,10 @@ impl Payload {
     }
 
     /// Splits a decoded event's data (`["name", args…]`) into its name and payload.
-    pub(crate) fn from_event_data(data: Option<Value>, attachments: Vec<Bytes>) -> (Option<String>, Payload) {
+    pub(crate) fn from_event_data(
+        data: Option<Value>,
+        attachments: Vec<Bytes>,
+    ) -> (Option<String>, Payload) {
         let mut args = match data {
             Some(Value::Array(args)) => args,
             Some(other) => vec![other],
@@ -89,12 +92,12 @@ impl Payload {
         Payload { args, attachments }
     }
 
-    /// `["event", args…]`, the data of an EVENT packet.
-    pub(crate) fn event_data(&self, event: &str) -> Value {
+    /// `["event", args…]`, the data of an EVENT packet, and the attachments.
+    pub(crate) fn into_event_data(self, event: &str) -> (Value, Vec<Bytes>) {
         let mut data = Vec::with_capacity(self.args.len() + 1);
         data.push(Value::String(event.to_owned()));
-        data.extend(self.args.iter().cloned());
-        Value::Array(data)
+        data.extend(self.args);
+        (Value::Array(data), self.attachments)
     }
 }
 
@@ -116,6 +119,25 @@ impl IntoPayload for Payload {
     }
 }
 
+/// What an acknowledgement's arguments convert into: any serde type (read as
+/// [`Payload::deserialize`] does), or the raw [`Payload`].
+pub trait FromPayload: Sized {
+    /// Converts the arguments.
+    fn from_payload(payload: Payload) -> Result<Self, serde_json::Error>;
+}
+
+impl<T: DeserializeOwned> FromPayload for T {
+    fn from_payload(payload: Payload) -> Result<Self, serde_json::Error> {
+        payload.deserialize()
+    }
+}
+
+impl FromPayload for Payload {
+    fn from_payload(payload: Payload) -> Result<Self, serde_json::Error> {
+        Ok(payload)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,7 +152,10 @@ mod tests {
             .arg(&(Binary::from(&b"x"[..]), vec![Binary::from(&b"yz"[..])]))
             .unwrap();
         assert_eq!(p.attachments.len(), 2);
-        assert_eq!(p.args[1], json!([{"_placeholder": true, "num": 0}, [{"_placeholder": true, "num": 1}]]));
+        assert_eq!(
+            p.args[1],
+            json!([{"_placeholder": true, "num": 0}, [{"_placeholder": true, "num": 1}]])
+        );
         let (_, (a, b)): (Value, (Binary, Vec<Binary>)) = p.deserialize().unwrap();
         assert_eq!(&a[..], b"x");
         assert_eq!(&b[0][..], b"yz");
@@ -141,12 +166,15 @@ mod tests {
         let (name, p) = Payload::from_event_data(Some(json!(["chat", "hi", 2])), vec![]);
         assert_eq!(name.as_deref(), Some("chat"));
         assert_eq!(p.args, vec![json!("hi"), json!(2)]);
-        assert_eq!(p.event_data("chat"), json!(["chat", "hi", 2]));
+        assert_eq!(p.into_event_data("chat").0, json!(["chat", "hi", 2]));
     }
 
     #[test]
     fn a_placeholder_without_attachment_is_an_error() {
-        let p = Payload { args: vec![json!({"_placeholder": true, "num": 3})], attachments: vec![Bytes::new()] };
+        let p = Payload {
+            args: vec![json!({"_placeholder": true, "num": 3})],
+            attachments: vec![Bytes::new()],
+        };
         assert!(p.deserialize::<Binary>().is_err());
     }
 }

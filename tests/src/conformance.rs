@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ferrio::engine::{DisconnectReason, EngineHandler, EngineIo, EngineSocket, Message};
-use ferrio::{Cors, EngineConfig};
+use ferrio::extract::{Ack, Data};
+use ferrio::{ConnectError, Cors, EngineConfig, Ferrio, Io, Payload, Socket};
+use serde_json::{json, Value};
 
 /// The conformance application and the handles tests use to look inside it.
 #[derive(Clone)]
@@ -14,6 +16,8 @@ pub struct App {
     pub router: axum::Router,
     /// Number of live Engine.IO sessions on `/engine.io/`.
     pub engine_sessions: Arc<dyn Fn() -> usize + Send + Sync>,
+    /// The Socket.IO server on `/socket.io/`.
+    pub io: Io,
 }
 
 impl std::fmt::Debug for App {
@@ -47,9 +51,70 @@ pub fn engine_config() -> EngineConfig {
         .cors(Cors::any())
 }
 
+/// The Socket.IO contract's event handlers, registered on each socket of `/`, `/custom` and
+/// `/admin`.
+async fn on_connect(socket: Socket) {
+    let _ = socket.emit("auth", socket.auth());
+    socket.on("echo", |socket: Socket, payload: Payload| async move {
+        let _ = socket.emit("echo", payload);
+    });
+    socket.on("echo-ack", |payload: Payload, ack: Ack| async move {
+        let _ = ack.send(payload);
+    });
+    socket.on("join", |socket: Socket, Data(room): Data<String>, ack: Ack| async move {
+        socket.join(room.as_str());
+        let _ = ack.send(&room);
+    });
+    socket.on("leave", |socket: Socket, Data(room): Data<String>, ack: Ack| async move {
+        socket.leave(room.as_str());
+        let _ = ack.send(&room);
+    });
+    socket.on("room-broadcast", |socket: Socket, payload: Payload, ack: Ack| async move {
+        let Some(Value::String(room)) = payload.args.first().cloned() else { return };
+        let _ = socket.to(room.as_str()).emit("room-message", payload);
+        let _ = ack.send(Payload::new());
+    });
+    socket.on("server-ask", |socket: Socket, payload: Payload| async move {
+        let answer = socket.emit_with_ack::<Payload>("question", payload).await;
+        if let Ok(answer) = answer {
+            let _ = socket.emit("answer-received", answer);
+        }
+    });
+    socket.on("bye", |socket: Socket| async move { socket.disconnect() });
+    socket.on("drop", |socket: Socket| async move { socket.engine().close() });
+    socket.on("message", |socket: Socket, payload: Payload| async move {
+        let _ = socket.emit("message-back", payload);
+    });
+    socket.on("message-with-ack", |payload: Payload, ack: Ack| async move {
+        let _ = ack.send(payload);
+    });
+}
+
+/// Lets only `{"token":"secret"}` into `/admin`.
+async fn admin_auth(Data(auth): Data<Value>) -> Result<(), ConnectError> {
+    if auth == json!({"token": "secret"}) {
+        Ok(())
+    } else {
+        Err(ConnectError::new("unauthorized").with_data(json!({"code": "E_UNAUTHORIZED"})))
+    }
+}
+
+/// The Socket.IO server of the contract: the handlers above on `/`, `/custom` and `/admin`.
+pub fn socket_io() -> (ferrio::FerrioLayer, Io) {
+    let (layer, io) = Ferrio::builder()
+        .engine_config(engine_config().path("/socket.io/"))
+        .connect_timeout(Duration::from_secs(1))
+        .build_layer();
+    io.ns("/", on_connect);
+    io.ns("/custom", on_connect);
+    io.ns("/admin", on_connect).middleware(admin_auth);
+    (layer, io)
+}
+
 /// Builds the conformance application.
 pub fn app() -> App {
     let (engine_layer, engine) = EngineIo::new(engine_config().path("/engine.io/"), Echo);
-    let router = axum::Router::new().layer(engine_layer);
-    App { router, engine_sessions: Arc::new(move || engine.session_count()) }
+    let (sio_layer, io) = socket_io();
+    let router = axum::Router::new().layer(engine_layer).layer(sio_layer);
+    App { router, engine_sessions: Arc::new(move || engine.session_count()), io }
 }

@@ -144,7 +144,9 @@ impl Session {
             }
             state.closed = Some(reason);
             if state.transport != TransportKind::WebSocket {
-                if reason == DisconnectReason::ServerClose {
+                // Engine.IO ends a pending poll with a noop before the close packet when either
+                // side closes on purpose; official clients rely on neither, but match it.
+                if matches!(reason, DisconnectReason::ServerClose | DisconnectReason::ClientClose) {
                     state.queue.push_control(Packet::Noop.encode());
                 }
                 state.queue.push_control(Packet::Close.encode());

@@ -75,6 +75,16 @@ impl EngineSocket {
         self.0.close(DisconnectReason::ServerClose);
     }
 
+    /// Closes the session with `reason`.
+    pub(crate) fn close_with(&self, reason: DisconnectReason) {
+        self.0.close(reason);
+    }
+
+    /// Whether nothing is waiting in the outbound queue (the client keeps up).
+    pub fn is_idle(&self) -> bool {
+        self.0.lock().queue.is_empty()
+    }
+
     /// The HTTP request that opened the session.
     pub fn handshake(&self) -> &HandshakeRequest {
         &self.0.handshake

@@ -1,0 +1,128 @@
+//! Acknowledgements the server waits for: ids, the pending map, timeouts, and the stream of
+//! replies to a broadcast.
+
+use std::collections::HashMap;
+use std::future::IntoFuture;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_util::stream::{FuturesUnordered, Stream, StreamExt};
+use tokio::sync::oneshot;
+
+use crate::engine::Sid;
+use crate::errors::AckError;
+use crate::handler::BoxFuture;
+use crate::{Payload, Socket};
+
+/// The acknowledgements one socket still waits for.
+#[derive(Debug, Default)]
+pub(crate) struct PendingAcks {
+    next_id: AtomicU64,
+    waiting: Mutex<HashMap<u64, oneshot::Sender<Payload>>>,
+}
+
+impl PendingAcks {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, oneshot::Sender<Payload>>> {
+        self.waiting.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A fresh ack id and the receiver of its reply.
+    pub(crate) fn register(&self) -> (u64, oneshot::Receiver<Payload>) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        self.lock().insert(id, tx);
+        (id, rx)
+    }
+
+    /// Delivers the client's reply; a reply to an unknown or expired id is ignored.
+    pub(crate) fn resolve(&self, id: u64, payload: Payload) {
+        if let Some(tx) = self.lock().remove(&id) {
+            let _ = tx.send(payload);
+        }
+    }
+
+    pub(crate) fn forget(&self, id: u64) {
+        self.lock().remove(&id);
+    }
+
+    /// Drops every pending reply: their waiters see [`AckError::Disconnected`].
+    pub(crate) fn clear(&self) {
+        self.lock().clear();
+    }
+}
+
+/// Waits for the reply to ack `id` of `socket`, at most `timeout`.
+pub(crate) async fn wait<T: crate::payload::FromPayload>(
+    socket: Socket,
+    id: u64,
+    reply: oneshot::Receiver<Payload>,
+    timeout: Duration,
+) -> Result<T, AckError> {
+    match tokio::time::timeout(timeout, reply).await {
+        Ok(Ok(payload)) => T::from_payload(payload).map_err(AckError::Decode),
+        Ok(Err(_)) => Err(AckError::Disconnected),
+        Err(_) => {
+            socket.0.acks.forget(id);
+            Err(AckError::Timeout)
+        }
+    }
+}
+
+/// The replies to a broadcast `emit_with_ack`, one per socket, in arrival order.
+///
+/// It is a [`Stream`] of `(socket id, result)`; awaiting it directly collects them all into a
+/// `Vec` (each socket answers or times out, so it always ends).
+#[must_use = "streams do nothing unless polled or awaited"]
+pub struct AckStream<T> {
+    pending: FuturesUnordered<BoxFuture<(Sid, Result<T, AckError>)>>,
+}
+
+impl<T> std::fmt::Debug for AckStream<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AckStream").field("pending", &self.pending.len()).finish()
+    }
+}
+
+impl<T: crate::payload::FromPayload + Send + 'static> AckStream<T> {
+    pub(crate) fn new() -> Self {
+        AckStream { pending: FuturesUnordered::new() }
+    }
+
+    pub(crate) fn push(
+        &mut self,
+        socket: Socket,
+        id: u64,
+        reply: oneshot::Receiver<Payload>,
+        timeout: Duration,
+    ) {
+        let sid = socket.id().clone();
+        self.pending.push(Box::pin(async move { (sid, wait(socket, id, reply, timeout).await) }));
+    }
+
+    /// How many replies are still awaited.
+    pub fn remaining(&self) -> usize {
+        self.pending.len()
+    }
+}
+
+impl<T> Stream for AckStream<T> {
+    type Item = (Sid, Result<T, AckError>);
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.pending.poll_next_unpin(cx)
+    }
+}
+
+impl<T: Send + 'static> IntoFuture for AckStream<T> {
+    type Output = Vec<(Sid, Result<T, AckError>)>;
+    type IntoFuture = BoxFuture<Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.pending.collect())
+    }
+}
+
+impl<T> Unpin for AckStream<T> {}

@@ -1,0 +1,141 @@
+//! The Socket.IO side of one Engine.IO session: decodes packets, routes them to the sockets of
+//! each namespace, and enforces the connect timeout.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use ferrio_protocol::socket::{Decoder, Packet, PacketKind};
+use serde_json::{json, Value};
+
+use crate::engine::{self, EngineHandler, EngineSocket, Message};
+use crate::io::IoInner;
+use crate::socket::send_encoded;
+use crate::{DisconnectReason, Payload, Socket};
+
+/// Per-connection state, attached to the Engine.IO session.
+pub(crate) struct Client {
+    decoder: Mutex<Decoder>,
+    sockets: Mutex<HashMap<String, Socket>>,
+    joined_once: AtomicBool,
+}
+
+impl Client {
+    fn sockets(&self) -> std::sync::MutexGuard<'_, HashMap<String, Socket>> {
+        self.sockets.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records `socket` as this client's socket of namespace `path`, unless it has one.
+    pub(crate) fn register(&self, path: &str, socket: Socket) -> bool {
+        let mut sockets = self.sockets();
+        if sockets.contains_key(path) {
+            return false;
+        }
+        sockets.insert(path.to_owned(), socket);
+        self.joined_once.store(true, Ordering::Release);
+        true
+    }
+
+    pub(crate) fn forget(&self, path: &str) {
+        self.sockets().remove(path);
+    }
+
+    fn socket(&self, path: &str) -> Option<Socket> {
+        self.sockets().get(path).cloned()
+    }
+}
+
+/// The Engine.IO handler of the Socket.IO layer.
+pub(crate) struct SocketIoHandler(pub(crate) Arc<IoInner>);
+
+impl EngineHandler for SocketIoHandler {
+    fn on_connect(&self, engine: EngineSocket) {
+        let client = Client {
+            decoder: Mutex::new(Decoder::new(self.0.config.limits)),
+            sockets: Mutex::new(HashMap::new()),
+            joined_once: AtomicBool::new(false),
+        };
+        let _ = engine.set_data(client);
+        let timeout = self.0.config.connect_timeout;
+        tokio::spawn(async move {
+            tokio::time::sleep(timeout).await;
+            let joined =
+                engine.data::<Client>().is_some_and(|c| c.joined_once.load(Ordering::Acquire));
+            if !joined && !engine.is_closed() {
+                tracing::debug!(sid = %engine.id(), "no namespace joined within the connect timeout");
+                engine.close();
+            }
+        });
+    }
+
+    fn on_message(&self, engine: &EngineSocket, message: Message) {
+        let Some(client) = engine.data::<Client>() else { return };
+        let decoded = {
+            let mut decoder = client.decoder.lock().unwrap_or_else(|p| p.into_inner());
+            match message {
+                Message::Text(text) => decoder.feed_text(&text),
+                Message::Binary(data) => decoder.feed_binary(data),
+            }
+        };
+        match decoded {
+            Ok(Some(packet)) => self.dispatch(engine, client, packet),
+            Ok(None) => {}
+            Err(err) => {
+                tracing::debug!(sid = %engine.id(), %err, "invalid Socket.IO packet; closing the connection");
+                engine.close_with(engine::DisconnectReason::ParseError);
+            }
+        }
+    }
+
+    fn on_disconnect(&self, engine: &EngineSocket, reason: engine::DisconnectReason) {
+        let Some(client) = engine.data::<Client>() else { return };
+        let sockets: Vec<Socket> = client.sockets().drain().map(|(_, s)| s).collect();
+        for socket in sockets {
+            socket.close(DisconnectReason::from(reason));
+        }
+    }
+}
+
+impl SocketIoHandler {
+    fn dispatch(&self, engine: &EngineSocket, client: &Client, packet: Packet) {
+        let Packet { kind, nsp, id, data, attachments } = packet;
+        match kind {
+            PacketKind::Connect => {
+                let Some(ns) = self.0.namespace(&nsp) else {
+                    let refusal = Packet::connect_error(&nsp, "Invalid namespace", None);
+                    let _ = send_encoded(engine, &refusal);
+                    return;
+                };
+                if client.socket(&nsp).is_some() {
+                    return;
+                }
+                let auth = match data {
+                    Some(auth @ Value::Object(_)) => auth,
+                    _ => json!({}),
+                };
+                ns.connect(engine.clone(), auth);
+            }
+            PacketKind::Event | PacketKind::BinaryEvent => {
+                let Some(socket) = client.socket(&nsp) else { return };
+                let (name, payload) = Payload::from_event_data(data, attachments);
+                if let Some(name) = name {
+                    socket.on_event(&name, payload, id);
+                }
+            }
+            PacketKind::Ack | PacketKind::BinaryAck => {
+                if let (Some(socket), Some(id)) = (client.socket(&nsp), id) {
+                    socket.on_ack(id, Payload::from_ack_data(data, attachments));
+                }
+            }
+            PacketKind::Disconnect => {
+                if let Some(socket) = client.socket(&nsp) {
+                    socket.close(DisconnectReason::ClientNamespaceDisconnect);
+                }
+            }
+            PacketKind::ConnectError => {
+                // Only servers send CONNECT_ERROR.
+                engine.close_with(engine::DisconnectReason::ParseError);
+            }
+        }
+    }
+}

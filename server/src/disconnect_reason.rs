@@ -1,0 +1,60 @@
+//! Why a socket left its namespace.
+
+use std::fmt;
+
+use crate::engine;
+
+/// Why a [`Socket`](crate::Socket) disconnected, with Socket.IO's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DisconnectReason {
+    /// The connection went away (a closed WebSocket, a client that stopped polling).
+    TransportClose,
+    /// The connection broke the protocol.
+    TransportError,
+    /// The client sent something that does not decode.
+    ParseError,
+    /// The client did not answer pings.
+    PingTimeout,
+    /// The client left the namespace (`socket.disconnect()` in the browser).
+    ClientNamespaceDisconnect,
+    /// The server called [`Socket::disconnect`](crate::Socket::disconnect).
+    ServerNamespaceDisconnect,
+    /// The server closed the whole connection.
+    ForcedClose,
+}
+
+impl DisconnectReason {
+    /// The reason's name as Socket.IO reports it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisconnectReason::TransportClose => "transport close",
+            DisconnectReason::TransportError => "transport error",
+            DisconnectReason::ParseError => "parse error",
+            DisconnectReason::PingTimeout => "ping timeout",
+            DisconnectReason::ClientNamespaceDisconnect => "client namespace disconnect",
+            DisconnectReason::ServerNamespaceDisconnect => "server namespace disconnect",
+            DisconnectReason::ForcedClose => "forced close",
+        }
+    }
+}
+
+impl From<engine::DisconnectReason> for DisconnectReason {
+    fn from(r: engine::DisconnectReason) -> Self {
+        match r {
+            engine::DisconnectReason::ClientClose | engine::DisconnectReason::TransportClose => {
+                DisconnectReason::TransportClose
+            }
+            engine::DisconnectReason::TransportError => DisconnectReason::TransportError,
+            engine::DisconnectReason::ParseError => DisconnectReason::ParseError,
+            engine::DisconnectReason::PingTimeout => DisconnectReason::PingTimeout,
+            _ => DisconnectReason::ForcedClose,
+        }
+    }
+}
+
+impl fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

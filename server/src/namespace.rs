@@ -1,0 +1,148 @@
+//! Namespaces: the connect flow (middleware, CONNECT reply, connect handler) and the handle
+//! applications use to reach a namespace's sockets.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use dashmap::DashMap;
+use ferrio_protocol::socket::{Limits, Packet};
+use serde_json::{json, Value};
+
+use crate::adapter::{Adapter, BroadcastOptions};
+use crate::client::Client;
+use crate::engine::{EngineSocket, Sid};
+use crate::handler::{
+    boxed_middleware, run_inline, BoxedConnectHandler, BoxedMiddleware, ConnectMiddleware,
+};
+use crate::operators::BroadcastOperators;
+use crate::socket::send_encoded;
+use crate::Socket;
+
+/// Settings of the Socket.IO layer every namespace reads.
+#[derive(Debug, Clone)]
+pub(crate) struct SioConfig {
+    pub(crate) connect_timeout: Duration,
+    pub(crate) ack_timeout: Duration,
+    pub(crate) limits: Limits,
+}
+
+/// The handlers of a namespace, shared by the children of a dynamic namespace.
+pub(crate) struct NsHandlers {
+    pub(crate) connect: BoxedConnectHandler,
+    pub(crate) middlewares: RwLock<Vec<BoxedMiddleware>>,
+}
+
+pub(crate) struct Namespace {
+    pub(crate) path: String,
+    pub(crate) sockets: DashMap<Sid, Socket>,
+    pub(crate) adapter: Arc<dyn Adapter>,
+    pub(crate) handlers: Arc<NsHandlers>,
+    pub(crate) config: Arc<SioConfig>,
+    pub(crate) state: Arc<http::Extensions>,
+}
+
+impl Namespace {
+    /// Runs the connect flow of a client that sent CONNECT for this namespace.
+    pub(crate) fn connect(self: &Arc<Self>, engine: EngineSocket, auth: Value) {
+        let ns = self.clone();
+        let socket = Socket::new(ns.clone(), engine.clone(), auth);
+        let middlewares: Vec<BoxedMiddleware> =
+            ns.handlers.middlewares.read().unwrap_or_else(|p| p.into_inner()).clone();
+        run_inline(Box::pin(async move {
+            for middleware in middlewares {
+                let verdict = match middleware.call(&socket) {
+                    Ok(future) => future.await,
+                    Err(err) => Err(crate::ConnectError::new(err.0)),
+                };
+                if let Err(err) = verdict {
+                    let _ = send_encoded(
+                        &engine,
+                        &Packet::connect_error(&ns.path, err.message(), err.data().cloned()),
+                    );
+                    return;
+                }
+            }
+            let handler = match ns.handlers.connect.call(&socket) {
+                Ok(handler) => handler,
+                Err(err) => {
+                    let _ = send_encoded(&engine, &Packet::connect_error(&ns.path, &err.0, None));
+                    return;
+                }
+            };
+            let Some(client) = engine.data::<Client>() else { return };
+            if engine.is_closed() || !client.register(&ns.path, socket.clone()) {
+                return;
+            }
+            ns.sockets.insert(socket.id().clone(), socket.clone());
+            ns.adapter.add_socket(socket.id());
+            socket.mark_connected();
+            let reply = Packet::connect(&ns.path, Some(json!({ "sid": socket.id().as_str() })));
+            if send_encoded(&engine, &reply).is_err() {
+                socket.close(crate::DisconnectReason::TransportClose);
+                return;
+            }
+            handler.await;
+        }));
+    }
+}
+
+/// A handle on a namespace: add middleware, reach its sockets. From
+/// [`Io::ns`](crate::Io::ns) or [`Io::of`](crate::Io::of).
+#[derive(Clone)]
+pub struct NamespaceRef(pub(crate) Arc<Namespace>);
+
+impl std::fmt::Debug for NamespaceRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NamespaceRef").field("path", &self.0.path).finish()
+    }
+}
+
+impl NamespaceRef {
+    /// The namespace's path.
+    pub fn path(&self) -> &str {
+        &self.0.path
+    }
+
+    /// Adds a connect middleware, run in order before the connect handler; an `Err` refuses
+    /// the connection with a CONNECT_ERROR. Add middleware before serving requests.
+    ///
+    /// ```
+    /// use ferrio::extract::Data;
+    /// use ferrio::{ConnectError, Ferrio, Socket};
+    /// use serde_json::{json, Value};
+    ///
+    /// let (_layer, io) = Ferrio::builder().build_layer();
+    /// io.ns("/admin", |_socket: Socket| async {}).middleware(|Data(auth): Data<Value>| async move {
+    ///     if auth == json!({"token": "secret"}) {
+    ///         Ok(())
+    ///     } else {
+    ///         Err(ConnectError::new("unauthorized").with_data(json!({"code": "E_UNAUTHORIZED"})))
+    ///     }
+    /// });
+    /// ```
+    pub fn middleware<M, T>(&self, middleware: M) -> &Self
+    where
+        M: ConnectMiddleware<T>,
+        T: 'static,
+    {
+        self.0
+            .handlers
+            .middlewares
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(boxed_middleware(middleware));
+        self
+    }
+
+    /// Operators over every socket of the namespace.
+    pub fn operators(&self) -> BroadcastOperators {
+        BroadcastOperators::new(self.0.clone(), BroadcastOptions::default())
+    }
+
+    /// The socket with id `sid`, if connected here.
+    pub fn get_socket(&self, sid: &Sid) -> Option<Socket> {
+        self.0.sockets.get(sid).map(|s| s.value().clone())
+    }
+}
+
+crate::operators::delegate_operators!(NamespaceRef);

@@ -1,0 +1,352 @@
+//! A client's connection to one namespace.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use ferrio_protocol::engine::Frame;
+use ferrio_protocol::socket::Packet;
+use serde_json::Value;
+
+use crate::adapter::{BroadcastOptions, Room};
+use crate::engine::{EngineSocket, HandshakeRequest, Sid, TransportKind};
+use crate::errors::{AckError, SendError};
+use crate::handler::{
+    boxed_disconnect_handler, boxed_event_handler, run_inline, BoxedDisconnectHandler,
+    BoxedEventHandler, DisconnectHandler, EventHandler, EventParts,
+};
+use crate::namespace::Namespace;
+use crate::operators::{BroadcastOperators, RoomParam};
+use crate::payload::IntoPayload;
+use crate::{ack, DisconnectReason, Payload};
+
+/// A client connected to a namespace. Cheap to clone; every clone is the same socket.
+///
+/// ```
+/// use ferrio::extract::{Ack, Data};
+/// use ferrio::Socket;
+///
+/// async fn on_connect(socket: Socket) {
+///     socket.join("lobby");
+///     socket.on("ping", |Data(n): Data<u32>, ack: Ack| async move {
+///         let _ = ack.send(&(n + 1));
+///     });
+///     socket.on_disconnect(|socket: Socket, reason: ferrio::DisconnectReason| async move {
+///         println!("{} left: {reason}", socket.id());
+///     });
+///     let _ = socket.emit("welcome", &"hello");
+/// }
+/// ```
+#[derive(Clone)]
+pub struct Socket(pub(crate) Arc<SocketInner>);
+
+pub(crate) struct SocketInner {
+    pub(crate) id: Sid,
+    pub(crate) ns: Arc<Namespace>,
+    pub(crate) engine: EngineSocket,
+    auth: Value,
+    handlers: RwLock<HashMap<String, BoxedEventHandler>>,
+    disconnect_handler: Mutex<Option<BoxedDisconnectHandler>>,
+    pub(crate) acks: ack::PendingAcks,
+    connected: AtomicBool,
+    extensions: Mutex<http::Extensions>,
+}
+
+impl std::fmt::Debug for Socket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Socket").field("id", &self.0.id).field("ns", &self.0.ns.path).finish()
+    }
+}
+
+impl PartialEq for Socket {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Socket {}
+
+impl Socket {
+    pub(crate) fn new(ns: Arc<Namespace>, engine: EngineSocket, auth: Value) -> Socket {
+        Socket(Arc::new(SocketInner {
+            id: Sid::random(),
+            ns,
+            engine,
+            auth,
+            handlers: RwLock::new(HashMap::new()),
+            disconnect_handler: Mutex::new(None),
+            acks: ack::PendingAcks::default(),
+            connected: AtomicBool::new(false),
+            extensions: Mutex::new(http::Extensions::new()),
+        }))
+    }
+
+    /// The socket's id (`socket.id` on the client); distinct from the Engine.IO session id.
+    pub fn id(&self) -> &Sid {
+        &self.0.id
+    }
+
+    /// The namespace's path, e.g. `/` or `/admin`.
+    pub fn ns(&self) -> &str {
+        &self.0.ns.path
+    }
+
+    /// The auth payload the client sent when connecting (`{}` when it sent none).
+    pub fn auth(&self) -> &Value {
+        &self.0.auth
+    }
+
+    /// The HTTP request that opened the connection: headers, query, URI, peer address.
+    pub fn handshake(&self) -> &HandshakeRequest {
+        self.0.engine.handshake()
+    }
+
+    /// The transport the connection uses right now.
+    pub fn transport(&self) -> TransportKind {
+        self.0.engine.transport()
+    }
+
+    /// Whether the socket is still connected to its namespace.
+    pub fn connected(&self) -> bool {
+        self.0.connected.load(Ordering::Acquire)
+    }
+
+    /// The underlying Engine.IO session, shared by the client's sockets of every namespace.
+    pub fn engine(&self) -> &EngineSocket {
+        &self.0.engine
+    }
+
+    /// Calls `handler` for each `event` the client emits; replaces an earlier handler of the
+    /// same event.
+    pub fn on<H, T>(&self, event: impl Into<String>, handler: H)
+    where
+        H: EventHandler<T>,
+        T: 'static,
+    {
+        let mut handlers = self.0.handlers.write().unwrap_or_else(|p| p.into_inner());
+        handlers.insert(event.into(), boxed_event_handler(handler));
+    }
+
+    /// Calls `handler` once when the socket disconnects, with the reason.
+    pub fn on_disconnect<H, T>(&self, handler: H)
+    where
+        H: DisconnectHandler<T>,
+        T: 'static,
+    {
+        *self.0.disconnect_handler.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(boxed_disconnect_handler(handler));
+    }
+
+    /// Emits `event` to this client with `data` as its argument (a [`Payload`] for several).
+    pub fn emit(&self, event: &str, data: impl IntoPayload) -> Result<(), SendError> {
+        let (data, attachments) = data.into_payload()?.into_event_data(event);
+        self.send_packet(&Packet::event(self.ns(), data, attachments, None))
+    }
+
+    /// Emits `event` and waits for the client's acknowledgement, at most the configured ack
+    /// timeout (see [`timeout`](Self::timeout) to choose another).
+    pub fn emit_with_ack<T>(
+        &self,
+        event: &str,
+        data: impl IntoPayload,
+    ) -> impl Future<Output = Result<T, AckError>> + Send + 'static
+    where
+        T: crate::payload::FromPayload + Send + 'static,
+    {
+        self.emit_with_ack_timeout(event, data, self.0.ns.config.ack_timeout)
+    }
+
+    /// Operators on this socket with an acknowledgement timeout of `timeout`.
+    pub fn timeout(&self, timeout: Duration) -> SocketWithTimeout<'_> {
+        SocketWithTimeout { socket: self, timeout }
+    }
+
+    fn emit_with_ack_timeout<T>(
+        &self,
+        event: &str,
+        data: impl IntoPayload,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<T, AckError>> + Send + 'static
+    where
+        T: crate::payload::FromPayload + Send + 'static,
+    {
+        let sent = data.into_payload().map_err(SendError::from).and_then(|payload| {
+            let (id, reply) = self.0.acks.register();
+            let (data, attachments) = payload.into_event_data(event);
+            match self.send_packet(&Packet::event(self.ns(), data, attachments, Some(id))) {
+                Ok(()) => Ok((id, reply)),
+                Err(e) => {
+                    self.0.acks.forget(id);
+                    Err(e)
+                }
+            }
+        });
+        let socket = self.clone();
+        async move {
+            let (id, reply) = sent?;
+            ack::wait(socket, id, reply, timeout).await
+        }
+    }
+
+    /// Joins `rooms` (a name, or a list of names).
+    pub fn join(&self, rooms: impl RoomParam) {
+        self.0.ns.adapter.join(&self.0.id, &rooms.into_rooms());
+    }
+
+    /// Leaves `rooms`.
+    pub fn leave(&self, rooms: impl RoomParam) {
+        self.0.ns.adapter.leave(&self.0.id, &rooms.into_rooms());
+    }
+
+    /// Leaves every room.
+    pub fn leave_all(&self) {
+        let rooms = self.rooms();
+        self.0.ns.adapter.leave(&self.0.id, &rooms);
+    }
+
+    /// The rooms this socket is in.
+    pub fn rooms(&self) -> Vec<Room> {
+        self.0.ns.adapter.socket_rooms(&self.0.id)
+    }
+
+    fn operators(&self) -> BroadcastOperators {
+        BroadcastOperators::new(
+            self.0.ns.clone(),
+            BroadcastOptions { except_socket: Some(self.0.id.clone()), ..Default::default() },
+        )
+    }
+
+    /// Everyone in `rooms` but this socket.
+    pub fn to(&self, rooms: impl RoomParam) -> BroadcastOperators {
+        self.operators().to(rooms)
+    }
+
+    /// Every socket of the namespace but this one and those in `rooms`.
+    pub fn except(&self, rooms: impl RoomParam) -> BroadcastOperators {
+        self.operators().except(rooms)
+    }
+
+    /// Every socket of the namespace but this one.
+    pub fn broadcast(&self) -> BroadcastOperators {
+        self.operators()
+    }
+
+    /// Leaves the namespace: the client receives a DISCONNECT for it (reason `io server
+    /// disconnect`, so it does not reconnect). The connection itself stays open for the
+    /// client's other namespaces.
+    pub fn disconnect(&self) {
+        if self.connected() {
+            let _ = self.send_packet(&Packet::disconnect(self.ns()));
+            self.close(DisconnectReason::ServerNamespaceDisconnect);
+        }
+    }
+
+    /// Stores a value on the socket, replacing one of the same type.
+    pub fn insert_extension<T: Clone + Send + Sync + 'static>(&self, value: T) -> Option<T> {
+        self.0.extensions.lock().unwrap_or_else(|p| p.into_inner()).insert(value)
+    }
+
+    /// A clone of the value of type `T` stored on the socket.
+    pub fn extension<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
+        self.0.extensions.lock().unwrap_or_else(|p| p.into_inner()).get::<T>().cloned()
+    }
+
+    /// Removes the value of type `T` stored on the socket.
+    pub fn remove_extension<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
+        self.0.extensions.lock().unwrap_or_else(|p| p.into_inner()).remove::<T>()
+    }
+
+    pub(crate) fn io_state<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
+        self.0.ns.state.get::<T>().cloned()
+    }
+
+    // ===== crate-internal =====
+
+    pub(crate) fn mark_connected(&self) {
+        self.0.connected.store(true, Ordering::Release);
+    }
+
+    /// Queues an encoded packet and its attachments as one unit.
+    pub(crate) fn send_packet(&self, packet: &Packet) -> Result<(), SendError> {
+        send_encoded(&self.0.engine, packet)
+    }
+
+    pub(crate) fn send_ack(&self, id: u64, payload: Payload) -> Result<(), SendError> {
+        let Payload { args, attachments } = payload;
+        self.send_packet(&Packet::ack(self.ns(), id, Value::Array(args), attachments))
+    }
+
+    /// Runs the handler of `event`, if any.
+    pub(crate) fn on_event(&self, event: &str, payload: Payload, ack_id: Option<u64>) {
+        let handler = self.0.handlers.read().unwrap_or_else(|p| p.into_inner()).get(event).cloned();
+        let Some(handler) = handler else {
+            tracing::trace!(sid = %self.0.id, event, "no handler for event");
+            return;
+        };
+        match handler.call(EventParts { socket: self.clone(), payload, ack_id }) {
+            Ok(future) => run_inline(future),
+            Err(err) => tracing::debug!(sid = %self.0.id, event, %err, "event handler not called"),
+        }
+    }
+
+    pub(crate) fn on_ack(&self, id: u64, payload: Payload) {
+        self.0.acks.resolve(id, payload);
+    }
+
+    /// Leaves the namespace once: unregisters, drops pending acks and handlers (which may hold
+    /// clones of this socket), then runs the disconnect handler.
+    pub(crate) fn close(&self, reason: DisconnectReason) {
+        if !self.0.connected.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let ns = &self.0.ns;
+        ns.sockets.remove(&self.0.id);
+        ns.adapter.remove_socket(&self.0.id);
+        if let Some(client) = self.0.engine.data::<crate::client::Client>() {
+            client.forget(&ns.path);
+        }
+        self.0.acks.clear();
+        self.0.handlers.write().unwrap_or_else(|p| p.into_inner()).clear();
+        let handler = self.0.disconnect_handler.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(handler) = handler {
+            run_inline(handler.call(self.clone(), reason));
+        }
+    }
+}
+
+/// Encodes `packet` once and queues it with its attachments on `engine`.
+pub(crate) fn send_encoded(engine: &EngineSocket, packet: &Packet) -> Result<(), SendError> {
+    let text = Frame::Text(packet.encode_message());
+    if packet.attachments.is_empty() {
+        engine.send_frames(std::slice::from_ref(&text))?;
+    } else {
+        let mut frames = Vec::with_capacity(1 + packet.attachments.len());
+        frames.push(text);
+        frames.extend(packet.attachments.iter().cloned().map(Frame::Binary));
+        engine.send_frames(&frames)?;
+    }
+    Ok(())
+}
+
+/// A socket with a chosen acknowledgement timeout; from [`Socket::timeout`].
+#[derive(Debug)]
+pub struct SocketWithTimeout<'a> {
+    socket: &'a Socket,
+    timeout: Duration,
+}
+
+impl SocketWithTimeout<'_> {
+    /// Emits `event` and waits for the acknowledgement at most the chosen timeout.
+    pub fn emit_with_ack<T>(
+        &self,
+        event: &str,
+        data: impl IntoPayload,
+    ) -> impl Future<Output = Result<T, AckError>> + Send + 'static
+    where
+        T: crate::payload::FromPayload + Send + 'static,
+    {
+        self.socket.emit_with_ack_timeout(event, data, self.timeout)
+    }
+}
