@@ -37,6 +37,7 @@ pub struct EngineConfig {
     pub(crate) websocket: bool,
     pub(crate) streaming: bool,
     pub(crate) ws_read_buffer_size: usize,
+    pub(crate) streaming_budget: usize,
     pub(crate) cors: Option<Cors>,
     pub(crate) allow_request: Option<AllowRequest>,
 }
@@ -54,8 +55,9 @@ impl Default for EngineConfig {
             queue_max_bytes: 16 << 20,
             polling: true,
             websocket: true,
-            streaming: false,
+            streaming: true,
             ws_read_buffer_size: 4096,
+            streaming_budget: 128 * 1024,
             cors: None,
             allow_request: None,
         }
@@ -135,7 +137,7 @@ impl EngineConfig {
         self
     }
 
-    /// The transports clients may use. Default: polling and websocket.
+    /// The transports clients may use. Default: all of polling, websocket and streaming.
     pub fn transports(mut self, transports: impl IntoIterator<Item = TransportKind>) -> Self {
         self.polling = false;
         self.websocket = false;
@@ -154,6 +156,13 @@ impl EngineConfig {
     /// large helps big messages. Default 4 KiB.
     pub fn ws_read_buffer_size(mut self, bytes: usize) -> Self {
         self.ws_read_buffer_size = bytes.max(256);
+        self
+    }
+
+    /// Bytes a `streaming` response carries before the server ends it and the client
+    /// re-attaches, so a browser can free what the response buffered. Default 128 KiB.
+    pub fn streaming_budget(mut self, bytes: usize) -> Self {
+        self.streaming_budget = bytes.max(1);
         self
     }
 

@@ -114,7 +114,7 @@ impl FerrioBuilder {
         self
     }
 
-    /// Enabled transports. Default polling and websocket.
+    /// Enabled transports. Default polling, websocket and streaming.
     pub fn transports(mut self, transports: impl IntoIterator<Item = TransportKind>) -> Self {
         self.engine = self.engine.transports(transports);
         self

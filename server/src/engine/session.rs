@@ -38,6 +38,8 @@ pub(crate) struct State {
     pub(crate) receiver_attached: bool,
     /// A POST is being read.
     pub(crate) post_active: bool,
+    /// Incremented by each streaming GET; only the newest stream writes.
+    pub(crate) stream_generation: u64,
 }
 
 pub(crate) struct Session {
@@ -97,6 +99,7 @@ impl Session {
                 closed: None,
                 receiver_attached: false,
                 post_active: false,
+                stream_generation: 0,
             }),
             wake: Notify::new(),
             closed: Notify::new(),

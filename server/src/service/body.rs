@@ -27,6 +27,7 @@ pin_project! {
     enum Kind<B> {
         Inner { #[pin] body: B },
         Full { data: Option<Bytes> },
+        Channel { rx: tokio::sync::mpsc::Receiver<Bytes> },
     }
 }
 
@@ -38,6 +39,11 @@ impl<B> ResponseBody<B> {
     pub(crate) fn full(data: impl Into<Bytes>) -> Self {
         let data: Bytes = data.into();
         ResponseBody { kind: Kind::Full { data: (!data.is_empty()).then_some(data) } }
+    }
+
+    /// A body streamed from a channel; it ends when every sender is dropped.
+    pub(crate) fn channel(rx: tokio::sync::mpsc::Receiver<Bytes>) -> Self {
+        ResponseBody { kind: Kind::Channel { rx } }
     }
 
     pub(crate) fn empty() -> Self {
@@ -60,6 +66,7 @@ where
         match self.project().kind.project() {
             KindProj::Inner { body } => body.poll_frame(cx).map_err(Into::into),
             KindProj::Full { data } => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
+            KindProj::Channel { rx } => rx.poll_recv(cx).map(|d| d.map(|d| Ok(Frame::data(d)))),
         }
     }
 
@@ -67,6 +74,7 @@ where
         match &self.kind {
             Kind::Inner { body } => body.is_end_stream(),
             Kind::Full { data } => data.is_none(),
+            Kind::Channel { .. } => false,
         }
     }
 
@@ -76,6 +84,7 @@ where
             Kind::Full { data } => {
                 SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64))
             }
+            Kind::Channel { .. } => SizeHint::default(),
         }
     }
 }

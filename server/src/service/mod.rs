@@ -24,7 +24,7 @@ pub use layer::EngineLayer;
 use crate::engine::session::Session;
 use crate::engine::shared::Shared;
 use crate::engine::{HandshakeRequest, TransportKind};
-use crate::transport::{polling, websocket};
+use crate::transport::{polling, streaming, websocket};
 use query::EngineQuery;
 use response::EngineResponse;
 
@@ -162,7 +162,9 @@ where
             let session = Session::open(shared, TransportKind::Polling, handshake);
             polling::get(session).await
         }
-        TransportKind::Streaming => response::error(ErrorCode::TransportUnknown),
+        TransportKind::Streaming => {
+            streaming::get(Session::open(shared, TransportKind::Streaming, handshake))
+        }
     }
 }
 
@@ -189,7 +191,10 @@ where
     }
     match (transport, req.method()) {
         (TransportKind::Polling, &Method::GET) => polling::get(session).await,
-        (TransportKind::Polling, &Method::POST) => polling::post(session, req).await,
+        (TransportKind::Polling | TransportKind::Streaming, &Method::POST) => {
+            polling::post(session, req).await
+        }
+        (TransportKind::Streaming, &Method::GET) => streaming::get(session),
         _ => response::error(ErrorCode::BadRequest),
     }
 }

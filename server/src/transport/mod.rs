@@ -2,4 +2,6 @@
 //! the client sends to [`Session::on_packet`](crate::engine::session::Session::on_packet).
 
 pub(crate) mod polling;
+mod receive;
+pub(crate) mod streaming;
 pub(crate) mod websocket;

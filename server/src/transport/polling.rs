@@ -1,29 +1,25 @@
 //! HTTP long-polling: a GET waits for queued frames, a POST carries packets from the client.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
-use ferrio_protocol::engine::{payload, ErrorCode, Packet};
+use ferrio_protocol::engine::{payload, ErrorCode};
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http::Request;
 use http_body::Body;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
+use super::receive::{self, Receive};
 use crate::engine::session::{Session, Upgrade};
 use crate::engine::{DisconnectReason, TransportKind};
 use crate::service::response::{self, EngineResponse};
 use crate::service::BoxError;
 
-/// How long a GET that arrives during an upgrade waits before it is answered with a noop, so
-/// an old client that keeps polling does not spin.
-const UPGRADE_NOOP_DELAY: Duration = Duration::from_millis(100);
-
 /// Resets a per-session request flag when the request ends, however it ends (a client that
 /// goes away drops the future).
-struct Attached<'a> {
-    session: &'a Session,
-    post: bool,
+pub(crate) struct Attached<'a> {
+    pub(crate) session: &'a Session,
+    pub(crate) post: bool,
 }
 
 impl Drop for Attached<'_> {
@@ -53,34 +49,17 @@ pub(crate) async fn get<R>(session: Arc<Session>) -> EngineResponse<R> {
     };
     let _attached = Attached { session: &session, post: false };
     let max_payload = session.shared.config.max_payload;
-    let frames = loop {
-        let notified = session.wake.notified();
-        tokio::pin!(notified);
-        notified.as_mut().enable();
-        let wait_for_noop = {
-            let mut state = session.lock();
-            if state.transport != TransportKind::Polling {
-                break vec![Packet::Noop.encode()];
-            }
-            if !state.queue.is_empty() {
-                break state.queue.drain_payload(max_payload);
-            }
-            if state.closed.is_some() {
-                break vec![Packet::Close.encode()];
-            }
-            match state.upgrade {
-                Upgrade::Probed if !arrived_during_upgrade => break vec![Packet::Noop.encode()],
-                Upgrade::Probed => true,
-                _ => false,
-            }
-        };
-        if wait_for_noop {
-            if tokio::time::timeout(UPGRADE_NOOP_DELAY, notified).await.is_err() {
-                break vec![Packet::Noop.encode()];
-            }
-        } else {
-            notified.await;
-        }
+    let frames = match receive::next(
+        &session,
+        TransportKind::Polling,
+        max_payload,
+        arrived_during_upgrade,
+        |_| true,
+    )
+    .await
+    {
+        Receive::Frames(frames) => frames,
+        Receive::End(last) => vec![last],
     };
     let mut body = Vec::with_capacity(frames.iter().map(|f| payload::encoded_len(f) + 1).sum());
     payload::encode(frames.iter(), &mut body);

@@ -1,0 +1,54 @@
+//! The server of the shared bench harness's contract: Socket.IO on `/socket.io/` with default
+//! settings, and on `/` the events `echo` (emit back), `echo-ack` (ack back) and `bcast`
+//! (emit to every client, the sender included). Port from `--port N` or `PORT` (default 3000).
+
+use axum::serve::ListenerExt;
+use ferrio::extract::Ack;
+use ferrio::{Ferrio, Io, Payload, Socket};
+
+fn port() -> u16 {
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--port" {
+            if let Some(p) = args.next().and_then(|p| p.parse().ok()) {
+                return p;
+            }
+        } else if let Some(p) = arg.strip_prefix("--port=").and_then(|p| p.parse().ok()) {
+            return p;
+        }
+    }
+    std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000)
+}
+
+fn on_connect(io: Io) -> impl Fn(Socket) -> std::future::Ready<()> + Clone + Send + Sync + 'static {
+    move |socket: Socket| {
+        socket.on("echo", |socket: Socket, payload: Payload| async move {
+            let _ = socket.emit("echo", payload);
+        });
+        socket.on("echo-ack", |payload: Payload, ack: Ack| async move {
+            let _ = ack.send(payload);
+        });
+        let io = io.clone();
+        socket.on("bcast", move |payload: Payload| {
+            let io = io.clone();
+            async move {
+                let _ = io.emit("bcast", payload);
+            }
+        });
+        std::future::ready(())
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let (layer, io) = Ferrio::builder().build_layer();
+    io.ns("/", on_connect(io.clone()));
+    let port = port();
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    eprintln!("ferrio bench server listening on 127.0.0.1:{port}");
+    // Small request/response messages: send each reply at once rather than wait for Nagle.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(listener, axum::Router::new().layer(layer)).await
+}
