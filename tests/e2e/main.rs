@@ -17,3 +17,5 @@ mod limits;
 mod polling;
 mod upgrade;
 mod websocket;
+
+mod socketio;

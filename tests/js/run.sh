@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Runs the JS end-to-end tests (tests/js/*.test.js, node --test) against ferrio's conformance
+# server, or against another server command given in FERRIO_SERVER_CMD, e.g. the reference:
+#   FERRIO_SERVER_CMD="node tests/js/reference/engine-server.js" \
+#     FERRIO_JS_TESTS=tests/js/engine-client.test.js bash tests/js/run.sh
+# The server is started on PORT (default: the first free port from 3111) and stopped on exit.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# PORT if given, else the first free port from 3111 on.
+if [ -n "${PORT:-}" ]; then
+  port="$PORT"
+else
+  port=3111
+  while port_busy "$port" && [ "$port" -lt 3160 ]; do port=$((port + 1)); done
+fi
+
+if [ ! -d "$here/node_modules" ]; then
+  (cd "$here" && npm ci --no-audit --no-fund)
+fi
+
+if [ -z "${FERRIO_SERVER_CMD:-}" ]; then
+  (cd "$root" && cargo build -p ferrio-tests --bin conformance)
+  server_cmd="$root/target/debug/conformance"
+else
+  server_cmd="$FERRIO_SERVER_CMD"
+fi
+
+if port_busy "$port"; then
+  echo "run.sh: port $port is already in use" >&2
+  exit 1
+fi
+
+cd "$root"
+PORT="$port" bash -c "exec $server_cmd" &
+server_pid=$!
+trap 'kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true' EXIT
+
+for _ in $(seq 1 100); do
+  if port_busy "$port"; then
+    break
+  fi
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "run.sh: the server ($server_cmd) exited before listening" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+if ! port_busy "$port"; then
+  echo "run.sh: nothing listens on 127.0.0.1:$port after 10 s" >&2
+  exit 1
+fi
+
+# FERRIO_JS_TESTS narrows the run (paths relative to the repository root), e.g. to the
+# engine.io-client tests alone when the server is the engine.io reference.
+if [ -n "${FERRIO_JS_TESTS:-}" ]; then
+  read -r -a test_files <<<"$FERRIO_JS_TESTS"
+else
+  test_files=("$here"/*.test.js)
+fi
+
+status=0
+FERRIO_URL="http://127.0.0.1:$port" node --test "${test_files[@]}" || status=$?
+exit "$status"
