@@ -102,6 +102,11 @@ impl<T: crate::payload::FromPayload + Send + 'static> AckStream<T> {
         self.pending.push(Box::pin(async move { (sid, wait(socket, id, reply, timeout).await) }));
     }
 
+    /// Records a socket the event could not be sent to.
+    pub(crate) fn push_failed(&mut self, sid: Sid, error: crate::SendError) {
+        self.pending.push(Box::pin(std::future::ready((sid, Err(AckError::Send(error))))));
+    }
+
     /// How many replies are still awaited.
     pub fn remaining(&self) -> usize {
         self.pending.len()

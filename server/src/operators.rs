@@ -170,8 +170,10 @@ impl BroadcastOperators {
     }
 
     /// Emits `event` to every selected socket with an acknowledgement request, and returns the
-    /// stream of their answers (await it to collect them all). Each socket's answer times out
-    /// after [`timeout`](Self::timeout), else the configured ack timeout.
+    /// stream of their answers (await it to collect them all): one entry per socket, an
+    /// [`AckError::Send`](crate::AckError::Send) for a socket the event could not be queued
+    /// for. Each answer times out after [`timeout`](Self::timeout), else the configured ack
+    /// timeout. Only a payload that does not serialize fails the whole call.
     pub fn emit_with_ack<T>(
         &self,
         event: &str,
@@ -183,7 +185,6 @@ impl BroadcastOperators {
         let (data, attachments) = data.into_payload()?.into_event_data(event);
         let timeout = self.timeout.unwrap_or(self.ns.config.ack_timeout);
         let mut stream = AckStream::new();
-        let mut failed = Vec::new();
         let mut packet = Packet::event(&self.ns.path, data, attachments, None);
         for socket in self.selected() {
             let (id, reply) = socket.0.acks.register();
@@ -192,15 +193,12 @@ impl BroadcastOperators {
                 Ok(()) => stream.push(socket, id, reply, timeout),
                 Err(e) => {
                     socket.0.acks.forget(id);
-                    failed.push((socket.id().clone(), e));
+                    stream.push_failed(socket.id().clone(), e);
                 }
             }
         }
-        if failed.is_empty() {
-            Ok(stream)
-        } else {
-            Err(BroadcastError::Partial(failed))
-        }
+        self.ns.adapter.publish_broadcast(&packet, &self.opts);
+        Ok(stream)
     }
 
     /// The selected local sockets.

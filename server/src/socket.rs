@@ -140,7 +140,11 @@ impl Socket {
     }
 
     /// Emits `event` to this client with `data` as its argument (a [`Payload`] for several).
+    /// Fails with [`SendError::Disconnected`] once the socket left its namespace.
     pub fn emit(&self, event: &str, data: impl IntoPayload) -> Result<(), SendError> {
+        if !self.connected() {
+            return Err(SendError::Disconnected);
+        }
         let (data, attachments) = data.into_payload()?.into_event_data(event);
         self.send_packet(&Packet::event(self.ns(), data, attachments, None))
     }
@@ -172,17 +176,20 @@ impl Socket {
     where
         T: crate::payload::FromPayload + Send + 'static,
     {
-        let sent = data.into_payload().map_err(SendError::from).and_then(|payload| {
-            let (id, reply) = self.0.acks.register();
-            let (data, attachments) = payload.into_event_data(event);
-            match self.send_packet(&Packet::event(self.ns(), data, attachments, Some(id))) {
-                Ok(()) => Ok((id, reply)),
-                Err(e) => {
-                    self.0.acks.forget(id);
-                    Err(e)
+        let connected = if self.connected() { Ok(()) } else { Err(SendError::Disconnected) };
+        let sent = connected.and_then(|()| data.into_payload().map_err(SendError::from)).and_then(
+            |payload| {
+                let (id, reply) = self.0.acks.register();
+                let (data, attachments) = payload.into_event_data(event);
+                match self.send_packet(&Packet::event(self.ns(), data, attachments, Some(id))) {
+                    Ok(()) => Ok((id, reply)),
+                    Err(e) => {
+                        self.0.acks.forget(id);
+                        Err(e)
+                    }
                 }
-            }
-        });
+            },
+        );
         let socket = self.clone();
         async move {
             let (id, reply) = sent?;

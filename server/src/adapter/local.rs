@@ -8,7 +8,8 @@ use super::{Adapter, BroadcastOptions, Room};
 use crate::engine::Sid;
 
 /// Room membership in memory, for a single process. Both directions are indexed (room →
-/// sockets, socket → rooms) in sharded maps.
+/// sockets, socket → rooms) in sharded maps. Each socket is also in the room named after its
+/// id (so `io.to(id)` reaches it), without storing it.
 #[derive(Debug, Default)]
 pub struct LocalAdapter {
     rooms: DashMap<Room, HashSet<Sid>>,
@@ -63,7 +64,11 @@ impl Adapter for LocalAdapter {
     }
 
     fn socket_rooms(&self, sid: &Sid) -> Vec<Room> {
-        self.sockets.get(sid).map(|r| r.iter().cloned().collect()).unwrap_or_default()
+        let Some(rooms) = self.sockets.get(sid) else { return Vec::new() };
+        let mut out = Vec::with_capacity(rooms.len() + 1);
+        out.push(Room::from(sid.as_str()));
+        out.extend(rooms.iter().cloned());
+        out
     }
 
     fn rooms(&self) -> Vec<Room> {
@@ -85,6 +90,11 @@ impl Adapter for LocalAdapter {
             let members: Vec<Sid> =
                 self.rooms.get(room).map(|m| m.iter().cloned().collect()).unwrap_or_default();
             seen.extend(members);
+            // Every socket is in the room named after its id, as in Socket.IO; it is implied
+            // rather than stored, so it costs no memory per socket.
+            if let Some(own) = self.sockets.get(&**room) {
+                seen.insert(own.key().clone());
+            }
         }
         seen.into_iter().filter(|sid| keep(sid)).collect()
     }
@@ -113,6 +123,16 @@ mod tests {
         assert_eq!(a.select(&opts), vec![s1.clone()]);
         let all_but_s1 = BroadcastOptions { except_socket: Some(s1.clone()), ..Default::default() };
         assert_eq!(a.select(&all_but_s1).len(), 2);
+    }
+
+    #[test]
+    fn each_socket_is_in_the_room_of_its_id() {
+        let a = LocalAdapter::new();
+        let s = Sid::random();
+        a.add_socket(&s);
+        let opts = BroadcastOptions { rooms: vec![room(s.as_str())], ..Default::default() };
+        assert_eq!(a.select(&opts), vec![s.clone()]);
+        assert_eq!(a.socket_rooms(&s), vec![room(s.as_str())]);
     }
 
     #[test]

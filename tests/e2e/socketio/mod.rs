@@ -1,0 +1,101 @@
+//! The Socket.IO layer and its Rust API, end to end: each test builds its own server in-process
+//! with `Ferrio::builder()`, serves it on `127.0.0.1:0`, and drives it with the raw WebSocket
+//! client of [`client`], asserting on literal wire strings.
+
+pub(crate) mod client;
+
+mod acks;
+mod binary;
+mod broadcast;
+mod connect_timeout;
+mod extract;
+mod handlers;
+mod invalid;
+mod middleware;
+mod namespaces;
+mod rooms;
+mod transports;
+
+use std::net::SocketAddr;
+
+use ferrio::{FerrioBuilder, Io, Payload, Socket};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+use tokio::task::JoinHandle;
+
+use crate::support::{within, STEP};
+pub(crate) use client::Client;
+
+/// A server under test, serving until dropped.
+#[derive(Debug)]
+pub(crate) struct Server {
+    pub(crate) addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Server {
+    /// A client that opened an Engine.IO session and joined nothing.
+    pub(crate) async fn open(&self) -> Client {
+        Client::open(self.addr).await
+    }
+
+    /// A client that joined `/`, and its socket id.
+    pub(crate) async fn connect(&self) -> (Client, String) {
+        Client::connect(self.addr).await
+    }
+}
+
+/// Builds `builder`'s layer and serves `axum::Router::new().layer(layer)` on `127.0.0.1:0`.
+pub(crate) async fn serve(builder: FerrioBuilder) -> (Server, Io) {
+    let (layer, io) = builder.build_layer();
+    let app = axum::Router::new().layer(layer);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local addr");
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.expect("serve");
+    });
+    (Server { addr, task }, io)
+}
+
+/// Registers namespace `path` with a connect handler that adds an `echo` handler (the event's
+/// arguments are emitted back under the same name) and hands each socket to the test.
+pub(crate) fn echo_ns(io: &Io, path: &str) -> UnboundedReceiver<Socket> {
+    let (tx, rx) = unbounded_channel();
+    io.ns(path, move |socket: Socket| {
+        let tx = tx.clone();
+        async move {
+            add_echo(&socket);
+            let _ = tx.send(socket);
+        }
+    });
+    rx
+}
+
+/// `echo`: emits the event's arguments back to the sender under the same name.
+pub(crate) fn add_echo(socket: &Socket) {
+    socket.on("echo", |socket: Socket, payload: Payload| async move {
+        socket.emit("echo", payload).expect("echo back");
+    });
+}
+
+/// The next value of `rx`, within [`STEP`].
+pub(crate) async fn next<T>(rx: &mut UnboundedReceiver<T>) -> T {
+    within("a value from the server side", STEP, rx.recv()).await.expect("channel open")
+}
+
+/// A channel whose sender handlers can capture.
+pub(crate) fn channel<T>() -> (UnboundedSender<T>, UnboundedReceiver<T>) {
+    unbounded_channel()
+}
+
+/// The socket ids of `sockets`, sorted.
+pub(crate) fn ids(sockets: &[Socket]) -> Vec<String> {
+    let mut ids: Vec<String> = sockets.iter().map(|s| s.id().as_str().to_owned()).collect();
+    ids.sort();
+    ids
+}
