@@ -26,6 +26,9 @@ use crate::service::ResponseBody;
 
 type Ws = WebSocketStream<TokioIo<Upgraded>>;
 
+/// Bytes of frames gathered before a write to the socket (a flush writes them sooner).
+const WRITE_BUFFER: usize = 32 * 1024;
+
 /// Whether `req` asks for a WebSocket (RFC 6455 opening handshake).
 pub(crate) fn is_upgrade_request<B>(req: &Request<B>) -> bool {
     let has_token = |name: header::HeaderName, token: &str| {
@@ -68,8 +71,9 @@ async fn into_websocket(on_upgrade: OnUpgrade, shared: &Shared) -> Option<Ws> {
     let max = shared.config.max_payload;
     let config = WebSocketConfig::default()
         .read_buffer_size(shared.config.ws_read_buffer_size)
-        .write_buffer_size(0)
-        .max_write_buffer_size(max.saturating_mul(2).max(64 * 1024))
+        // Frames queued together go out in one write at the flush that follows them.
+        .write_buffer_size(WRITE_BUFFER)
+        .max_write_buffer_size(max.saturating_mul(2).max(4 * WRITE_BUFFER))
         .max_message_size(Some(max))
         .max_frame_size(Some(max));
     Some(WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await)
