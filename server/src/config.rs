@@ -38,6 +38,7 @@ pub struct EngineConfig {
     pub(crate) streaming: bool,
     pub(crate) ws_read_buffer_size: usize,
     pub(crate) streaming_budget: usize,
+    pub(crate) serve_client: bool,
     pub(crate) cors: Option<Cors>,
     pub(crate) allow_request: Option<AllowRequest>,
 }
@@ -58,6 +59,7 @@ impl Default for EngineConfig {
             streaming: true,
             ws_read_buffer_size: 4096,
             streaming_budget: 128 * 1024,
+            serve_client: false,
             cors: None,
             allow_request: None,
         }
@@ -163,6 +165,13 @@ impl EngineConfig {
     /// re-attaches, so a browser can free what the response buffered. Default 128 KiB.
     pub fn streaming_budget(mut self, bytes: usize) -> Self {
         self.streaming_budget = bytes.max(1);
+        self
+    }
+
+    /// Whether to serve the bundled browser client at `{path}ferrio.js` (and the modules it
+    /// imports). Default off for a raw engine; on for [`Ferrio`](crate::Ferrio).
+    pub fn serve_client(mut self, serve: bool) -> Self {
+        self.serve_client = serve;
         self
     }
 

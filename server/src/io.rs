@@ -31,7 +31,7 @@ impl Ferrio {
     /// to answer, 1 MB payloads, 45 s to join a namespace, acks awaited 5 s.
     pub fn builder() -> FerrioBuilder {
         FerrioBuilder {
-            engine: EngineConfig::default().path("/socket.io/"),
+            engine: EngineConfig::default().path("/socket.io/").serve_client(true),
             connect_timeout: Duration::from_secs(45),
             ack_timeout: Duration::from_secs(5),
             max_attachments: Limits::default().max_attachments,
@@ -111,6 +111,12 @@ impl FerrioBuilder {
     /// Largest message or POST body, in bytes. Default 1 MB.
     pub fn max_payload(mut self, bytes: usize) -> Self {
         self.engine = self.engine.max_payload(bytes);
+        self
+    }
+
+    /// Whether to serve the browser client at `{path}ferrio.js`. Default on.
+    pub fn serve_client(mut self, serve: bool) -> Self {
+        self.engine = self.engine.serve_client(serve);
         self
     }
 

@@ -102,7 +102,7 @@ async fn admin_auth(Data(auth): Data<Value>) -> Result<(), ConnectError> {
 /// The Socket.IO server of the contract: the handlers above on `/`, `/custom` and `/admin`.
 pub fn socket_io() -> (ferrio::FerrioLayer, Io) {
     let (layer, io) = Ferrio::builder()
-        .engine_config(engine_config().path("/socket.io/"))
+        .engine_config(engine_config().path("/socket.io/").serve_client(true))
         .connect_timeout(Duration::from_secs(1))
         .build_layer();
     io.ns("/", on_connect);
@@ -111,10 +111,38 @@ pub fn socket_io() -> (ferrio::FerrioLayer, Io) {
     (layer, io)
 }
 
+/// Serves `tests/browser/pages/{file}`: the pages browser tests load from this server's
+/// origin (directly or through a proxy).
+async fn page(axum::extract::Path(file): axum::extract::Path<String>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let valid = !file.is_empty()
+        && file.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && !file.starts_with('.');
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("browser/pages").join(&file);
+    let body = match valid {
+        true => tokio::fs::read(&path).await.ok(),
+        false => None,
+    };
+    let Some(body) = body else {
+        return (http::StatusCode::NOT_FOUND, "no such page").into_response();
+    };
+    let content_type = match path.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        _ => "application/octet-stream",
+    };
+    ([(http::header::CONTENT_TYPE, content_type), (http::header::CACHE_CONTROL, "no-store")], body)
+        .into_response()
+}
+
 /// Builds the conformance application.
 pub fn app() -> App {
     let (engine_layer, engine) = EngineIo::new(engine_config().path("/engine.io/"), Echo);
     let (sio_layer, io) = socket_io();
-    let router = axum::Router::new().layer(engine_layer).layer(sio_layer);
+    let router = axum::Router::new()
+        .route("/pages/{file}", axum::routing::get(page))
+        .layer(engine_layer)
+        .layer(sio_layer);
     App { router, engine_sessions: Arc::new(move || engine.session_count()), io }
 }

@@ -2,6 +2,7 @@
 //! and forwards everything else to the wrapped service.
 
 mod body;
+mod client_js;
 pub(crate) mod cors;
 mod future;
 mod layer;
@@ -74,11 +75,19 @@ where
     }
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
-        if is_mount_path(req.uri().path(), &self.shared.config.path) {
-            ResponseFuture::engine(Box::pin(handle(self.shared.clone(), req)))
-        } else {
-            ResponseFuture::inner(self.inner.call(req))
+        let config = &self.shared.config;
+        let path = req.uri().path();
+        if is_mount_path(path, &config.path) {
+            return ResponseFuture::engine(Box::pin(handle(self.shared.clone(), req)));
         }
+        if config.serve_client {
+            if let Some(name) = path.strip_prefix(config.path.as_str()) {
+                if let Some(res) = client_js::serve(req.method(), name, req.headers()) {
+                    return ResponseFuture::engine(Box::pin(std::future::ready(res)));
+                }
+            }
+        }
+        ResponseFuture::inner(self.inner.call(req))
     }
 }
 
