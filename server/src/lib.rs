@@ -1,4 +1,4 @@
-#![doc = "ferrio: realtime events for axum over WebSocket, streaming and long-polling."]
+#![doc = include_str!("../docs/crate.md")]
 #![forbid(unsafe_code)]
 
 mod ack;

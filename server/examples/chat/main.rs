@@ -1,0 +1,162 @@
+//! The demo: a multi-room chat with nicknames, typing indicators and delivery acks, plus a
+//! panel that shows which transport this browser uses and how it was chosen.
+//!
+//! `cargo run --release -p ferrio --example chat`, then open the printed URL (port from `PORT`,
+//! default 3000). The page's links reload it forcing each transport.
+
+use std::net::SocketAddr;
+
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use axum::Router;
+use ferrio::extract::{Ack, Data};
+use ferrio::{Ferrio, Io, Socket};
+use serde::{Deserialize, Serialize};
+
+const ROOMS: [&str; 3] = ["lobby", "rust", "random"];
+
+/// Who a socket is, kept on the socket as an extension.
+#[derive(Clone)]
+struct Nick(String);
+
+#[derive(Deserialize)]
+struct Hello {
+    nick: String,
+}
+
+#[derive(Deserialize)]
+struct Outgoing {
+    room: String,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct ChatMessage<'a> {
+    room: &'a str,
+    from: &'a str,
+    text: &'a str,
+    at: u64,
+}
+
+#[derive(Deserialize, Serialize)]
+struct Typing {
+    room: String,
+    #[serde(default)]
+    nick: String,
+    typing: bool,
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+fn clean_nick(raw: &str) -> String {
+    let nick: String = raw.trim().chars().filter(|c| !c.is_control()).take(24).collect();
+    if nick.is_empty() {
+        "anonymous".into()
+    } else {
+        nick
+    }
+}
+
+/// Sends the member list of `room` to everyone in it.
+fn announce_members(io: &Io, room: &str) {
+    let mut members: Vec<String> =
+        io.to(room).sockets().iter().filter_map(|s| s.extension::<Nick>().map(|n| n.0)).collect();
+    members.sort();
+    let _ = io.to(room).emit("members", &serde_json::json!({ "room": room, "members": members }));
+}
+
+fn on_connect(
+    io: Io,
+) -> impl Fn(Socket, Data<Hello>) -> std::future::Ready<()> + Send + Sync + 'static {
+    move |socket: Socket, Data(hello): Data<Hello>| {
+        socket.insert_extension(Nick(clean_nick(&hello.nick)));
+        let _ = socket.emit("rooms", &ROOMS);
+
+        let io_join = io.clone();
+        socket.on("join", move |socket: Socket, Data(room): Data<String>, ack: Ack| {
+            let io = io_join.clone();
+            async move {
+                if !ROOMS.contains(&room.as_str()) {
+                    let _ = ack.send(&serde_json::json!({ "error": "no such room" }));
+                    return;
+                }
+                let previous: Vec<_> =
+                    socket.rooms().into_iter().filter(|r| ROOMS.contains(&&**r)).collect();
+                socket.leave(previous.clone());
+                socket.join(room.as_str());
+                for old in previous {
+                    announce_members(&io, &old);
+                }
+                announce_members(&io, &room);
+                let _ = ack.send(&serde_json::json!({ "room": room }));
+            }
+        });
+
+        socket.on("chat", |socket: Socket, Data(msg): Data<Outgoing>, ack: Ack| async move {
+            let text: String = msg.text.chars().take(500).collect();
+            let nick = socket.extension::<Nick>().map_or_else(String::new, |n| n.0);
+            if text.trim().is_empty() || !socket.rooms().iter().any(|r| **r == *msg.room) {
+                let _ = ack.send(&serde_json::json!({ "error": "not delivered" }));
+                return;
+            }
+            let message = ChatMessage { room: &msg.room, from: &nick, text: &text, at: now_ms() };
+            let _ = socket.to(msg.room.as_str()).emit("chat", &message);
+            // The sender's ack turns its message from "sent" into "delivered".
+            let _ = ack.send(&serde_json::json!({ "delivered": true, "at": message.at }));
+        });
+
+        socket.on("typing", |socket: Socket, Data(mut typing): Data<Typing>| async move {
+            typing.nick = socket.extension::<Nick>().map_or_else(String::new, |n| n.0);
+            let _ = socket.to(typing.room.as_str()).emit("typing", &typing);
+        });
+
+        // The panel's round-trip measurement.
+        socket.on("rtt", |ack: Ack| async move {
+            let _ = ack.send(&now_ms());
+        });
+
+        let io_left = io.clone();
+        socket.on_disconnect(move |socket: Socket| {
+            let io = io_left.clone();
+            async move {
+                for room in ROOMS {
+                    if io.to(room).sockets().iter().any(|s| s != &socket) {
+                        announce_members(&io, room);
+                    }
+                }
+            }
+        });
+        std::future::ready(())
+    }
+}
+
+async fn index() -> impl IntoResponse {
+    Html(include_str!("index.html"))
+}
+
+async fn script() -> impl IntoResponse {
+    ([(http::header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("app.js"))
+}
+
+async fn style() -> impl IntoResponse {
+    ([(http::header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("style.css"))
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let (layer, io) = Ferrio::builder().build_layer();
+    io.ns("/", on_connect(io.clone()));
+    let app = Router::new()
+        .route("/", get(index))
+        .route("/app.js", get(script))
+        .route("/style.css", get(style))
+        .layer(layer);
+    let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    println!("ferrio chat demo: open http://127.0.0.1:{port}");
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await
+}
