@@ -1,0 +1,52 @@
+// A small typed event emitter. `on` returns the function that removes the listener.
+
+export class Emitter {
+  constructor() {
+    /** @type {Record<string, Function[]>} */
+    this._l = {};
+  }
+
+  /** Adds a listener; returns a function that removes it. */
+  on(event, fn) {
+    (this._l[event] ||= []).push(fn);
+    return () => this.off(event, fn);
+  }
+
+  /** Adds a listener called at most once; returns a function that removes it. */
+  once(event, fn) {
+    const once = (...args) => {
+      off();
+      fn.apply(this, args);
+    };
+    once.fn = fn;
+    const off = this.on(event, once);
+    return off;
+  }
+
+  /** Removes one listener, every listener of `event`, or every listener at all. */
+  off(event, fn) {
+    if (event === undefined) this._l = {};
+    else if (!fn) delete this._l[event];
+    else {
+      const list = this._l[event] || [];
+      const i = list.findIndex((f) => f === fn || f.fn === fn);
+      if (i >= 0) list.splice(i, 1);
+    }
+    return this;
+  }
+
+  /** The listeners of `event`. */
+  listeners(event) {
+    return (this._l[event] || []).slice();
+  }
+
+  /** Calls the listeners of `event` with `args`. */
+  emit(event, ...args) {
+    return this._emit(event, ...args);
+  }
+
+  _emit(event, ...args) {
+    for (const fn of this.listeners(event)) fn.apply(this, args);
+    return this;
+  }
+}

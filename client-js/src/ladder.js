@@ -1,0 +1,58 @@
+// Transport negotiation: which rungs of the ladder websocket -> streaming -> polling to try,
+// from which one, and how long each attempt may take. Remembers, per origin and path, the
+// transport that last connected and the last measured round trip.
+
+export const LADDER = ["websocket", "streaming", "polling"];
+
+const g = globalThis;
+
+/** Whether this environment (or the overrides in `opts`) can run transport `name`. */
+export function available(name, opts) {
+  const fetch = opts.fetch || g.fetch;
+  if (name == "websocket") return !!(opts.WebSocket || g.WebSocket);
+  if (name == "streaming") return !!(opts.EventSource || g.EventSource || (fetch && g.ReadableStream));
+  return !!(fetch || g.XMLHttpRequest);
+}
+
+const storage = () => {
+  try {
+    return g.localStorage;
+  } catch {}
+};
+
+/** What was remembered under `key`: {transport?, rtt?}. */
+export function recall(key) {
+  try {
+    const { transport, rtt } = JSON.parse(storage().getItem(key));
+    return { transport, rtt: rtt > 0 && rtt < 6e4 ? rtt : undefined };
+  } catch {
+    return {};
+  }
+}
+
+/** Remembers the transport that connected and the round trip it measured. */
+export function remember(key, transport, rtt) {
+  try {
+    storage().setItem(key, JSON.stringify({ transport, rtt }));
+  } catch {}
+}
+
+/**
+ * The rungs to try, in order: those of `opts.transports` (default: the whole ladder, in its
+ * order) that this environment can run, starting from the remembered one (those above it come
+ * last). Also returns the remembered round trip.
+ */
+export function plan(opts, key) {
+  const order = (opts.transports || LADDER).filter((t) => LADDER.includes(t) && available(t, opts));
+  const { transport, rtt } = opts.rememberTransport ? recall(key) : {};
+  const i = order.indexOf(transport);
+  return { order: i > 0 ? [...order.slice(i), ...order.slice(0, i)] : order, rtt };
+}
+
+/**
+ * How long an attempt may wait for the open packet: 4 round trips with a 1 s floor (3 s while
+ * no round trip was measured), doubled on each reconnection attempt, capped by `timeout`.
+ * The last rung has nothing to fall back to and gets the whole `timeout`.
+ */
+export const deadline = (rtt, timeout, attempt = 0, last = false) =>
+  last ? timeout : Math.min(timeout, (rtt ? Math.max(1000, 4 * rtt) : 3000) * 2 ** attempt);

@@ -1,0 +1,248 @@
+// A Socket is the application's handle on one namespace: emit/on, acks (with timeouts),
+// buffering while disconnected, and the connect / disconnect lifecycle.
+//
+// Events: "connect", "connect_error" (Error with .data), "disconnect" (reason),
+// "transport" (name), and every event the server emits.
+
+import { Emitter } from "./emitter.js";
+import { RESERVED } from "./parser.js";
+
+const CONNECT = 0;
+const DISCONNECT = 1;
+const EVENT = 2;
+const ACK = 3;
+const CONNECT_ERROR = 4;
+
+export class Socket extends Emitter {
+  /**
+   * @param {import("./manager.js").Manager} io
+   * @param {string} nsp
+   * @param {{auth?: object | ((cb: (data: object) => void) => void)}} [opts]
+   */
+  constructor(io, nsp, opts = {}) {
+    super();
+    /** The Manager (the shared connection). */
+    this.io = io;
+    this.nsp = nsp;
+    /** The socket id, while connected. */
+    this.id = undefined;
+    this.connected = false;
+    /** Whether the last reconnection recovered the session state (server's opt-in). */
+    this.recovered = false;
+    /** Sent with each CONNECT: an object, or a function that calls back with one. */
+    this.auth = opts.auth;
+    /** Packets emitted while disconnected, sent on connect. */
+    this.sendBuffer = [];
+    this._received = [];
+    this._acks = {};
+    this._ids = 0;
+    this._flags = {};
+    this._any = [];
+    this._subs = null;
+    if (io._opts.autoConnect) this.open();
+  }
+
+  get disconnected() {
+    return !this.connected;
+  }
+
+  /** Whether the socket tries to be connected (reconnects after a connection loss). */
+  get active() {
+    return !!this._subs;
+  }
+
+  /** The transport in use: "websocket" | "streaming" | "polling". */
+  get transport() {
+    return this.io.transport;
+  }
+
+  /** Connects (does nothing when connected). */
+  connect() {
+    const io = this.io;
+    if (this.connected) return this;
+    this._subs ||= [
+      io.on("open", () => this._onopen()),
+      io.on("error", (err) => this.connected || this._emit("connect_error", err)),
+      io.on("close", (reason) => this._onclose(reason)),
+      io.on("transport", () => this._transport()),
+    ];
+    if (!io._reconnecting) io.open();
+    if (io._state == "open") this._onopen();
+    return this;
+  }
+
+  open() {
+    return this.connect();
+  }
+
+  /**
+   * Emits `event` to the server. A function as last argument is the ack callback; after
+   * `timeout(ms)` (or with the `ackTimeout` option) it is called as `(err, ...response)`.
+   */
+  emit(event, ...args) {
+    if (RESERVED.includes(event)) throw new Error(`"${event}" is a reserved event name`);
+    const flags = this._flags;
+    this._flags = {};
+    const p = { type: EVENT, data: [event, ...args] };
+    if (typeof args[args.length - 1] == "function") {
+      const id = this._ids++;
+      this._ack(id, p.data.pop(), flags.timeout);
+      p.id = id;
+    }
+    if (this.connected) this._packet(p);
+    else if (!flags.volatile) this.sendBuffer.push(p);
+    return this;
+  }
+
+  /** Emits `event` and resolves with the server's first acknowledgement argument. */
+  emitWithAck(event, ...args) {
+    const timed = (this._flags.timeout ?? this.io._opts.ackTimeout) !== undefined;
+    return new Promise((resolve, reject) => {
+      args.push((a, b) => (timed ? (a ? reject(a) : resolve(b)) : resolve(a)));
+      this.emit(event, ...args);
+    });
+  }
+
+  /** `emit("message", ...args)`. */
+  send(...args) {
+    return this.emit("message", ...args);
+  }
+
+  /** The next emit's ack fails with "operation has timed out" after `ms`. */
+  timeout(ms) {
+    this._flags.timeout = ms;
+    return this;
+  }
+
+  /** The next emit is dropped unless the socket is connected. */
+  get volatile() {
+    this._flags.volatile = true;
+    return this;
+  }
+
+  /** Adds a listener of every incoming event: `fn(event, ...args)`. */
+  onAny(fn) {
+    this._any.push(fn);
+    return () => this.offAny(fn);
+  }
+
+  offAny(fn) {
+    this._any = fn ? this._any.filter((f) => f != fn) : [];
+    return this;
+  }
+
+  /** Disconnects from the namespace; does not reconnect. */
+  disconnect() {
+    if (this.connected) this._packet({ type: DISCONNECT });
+    this._destroy();
+    this._onclose("io client disconnect");
+    return this;
+  }
+
+  close() {
+    return this.disconnect();
+  }
+
+  _packet(p) {
+    p.nsp = this.nsp;
+    this.io._packet(p);
+  }
+
+  _ack(id, fn, timeout = this.io._opts.ackTimeout) {
+    if (timeout === undefined) return (this._acks[id] = fn);
+    const timer = setTimeout(() => {
+      delete this._acks[id];
+      this.sendBuffer = this.sendBuffer.filter((p) => p.id !== id);
+      fn.call(this, new Error("operation has timed out"));
+    }, timeout);
+    const acked = (...args) => {
+      clearTimeout(timer);
+      fn.apply(this, args);
+    };
+    acked.withError = true;
+    this._acks[id] = acked;
+  }
+
+  _onopen() {
+    const send = (data) =>
+      this._packet({
+        type: CONNECT,
+        data: this._pid ? { pid: this._pid, offset: this._offset, ...data } : data,
+      });
+    typeof this.auth == "function" ? this.auth(send) : send(this.auth);
+  }
+
+  _onpacket(p) {
+    const { type, data } = p;
+    if (type == CONNECT) {
+      if (!data?.sid) {
+        return this._emit("connect_error", new Error("invalid CONNECT packet"));
+      }
+      this.id = data.sid;
+      this.recovered = !!data.pid && data.pid == this._pid;
+      this._pid = data.pid;
+      this.connected = true;
+      this._received.splice(0).forEach((args) => this._dispatch(args));
+      this.sendBuffer.splice(0).forEach((p) => this._packet(p));
+      this._transport();
+      this._emit("connect");
+    } else if (type == EVENT || type == EVENT + 3) {
+      const args = data.slice();
+      if (p.id != null) {
+        let sent = false;
+        args.push((...res) => {
+          if (!sent) this._packet({ type: ACK, id: p.id, data: res });
+          sent = true;
+        });
+      }
+      this.connected ? this._dispatch(args) : this._received.push(args);
+    } else if (type == ACK || type == ACK + 3) {
+      const fn = this._acks[p.id];
+      if (typeof fn != "function") return;
+      delete this._acks[p.id];
+      fn.apply(this, fn.withError ? [null, ...data] : data);
+    } else if (type == DISCONNECT) {
+      this._destroy();
+      this._onclose("io server disconnect");
+    } else if (type == CONNECT_ERROR) {
+      this._destroy();
+      const err = new Error(data.message ?? data);
+      err.data = data.data;
+      this._emit("connect_error", err);
+    }
+  }
+
+  /** Emits "transport" when the transport differs from the one last announced. */
+  _transport() {
+    const name = this.io.transport;
+    if (name && name != this._tn) this._emit("transport", (this._tn = name));
+  }
+
+  _dispatch(args) {
+    const last = args[args.length - 1];
+    for (const fn of this._any.slice()) fn.apply(this, args);
+    this._emit(...args);
+    if (this._pid && typeof last == "string") this._offset = last;
+  }
+
+  /** Stops following the Manager (no reconnection). */
+  _destroy() {
+    this._subs?.forEach((off) => off());
+    this._subs = null;
+    this.io._destroy(this);
+  }
+
+  _onclose(reason) {
+    if (!this.connected) return;
+    this.connected = false;
+    this.id = undefined;
+    this._emit("disconnect", reason);
+    // Acks of packets already sent will never come; those waiting in the buffer may.
+    for (const id in this._acks) {
+      const fn = this._acks[id];
+      if (this.sendBuffer.some((p) => p.id == id)) continue;
+      delete this._acks[id];
+      if (fn.withError) fn.call(this, new Error("socket has been disconnected"));
+    }
+  }
+}

@@ -1,0 +1,50 @@
+// WebSocket: one Engine.IO packet per frame; binary messages are binary frames.
+
+import { Transport } from "./transport.js";
+import { decodeFrame, encodeFrame } from "../parser.js";
+
+export class WebSocketTransport extends Transport {
+  constructor(engine) {
+    super(engine, "websocket");
+  }
+
+  open() {
+    const W = this._e._opts.WebSocket || globalThis.WebSocket;
+    let ws;
+    try {
+      ws = this._ws = new W(this._url().replace(/^http/, "ws"));
+    } catch {
+      return queueMicrotask(() => this._close("transport error"));
+    }
+    ws.binaryType = "arraybuffer";
+    ws.onopen = () => this.onopen();
+    ws.onmessage = (m) => {
+      let p;
+      try {
+        p = decodeFrame(m.data);
+      } catch {
+        return this._close("parse error");
+      }
+      this._packet(p);
+    };
+    ws.onclose = () => this._close("transport close");
+    ws.onerror = () => this._close("transport error");
+  }
+
+  send(packets) {
+    for (const p of packets) this._ws.send(encodeFrame(p));
+  }
+
+  close() {
+    if (this._done) return;
+    super.close();
+    const ws = this._ws;
+    if (ws) {
+      // Some implementations report an error when closing a connecting socket.
+      ws.onopen = ws.onmessage = ws.onclose = ws.onerror = () => {};
+      try {
+        ws.close();
+      } catch {}
+    }
+  }
+}
