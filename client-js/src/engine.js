@@ -19,8 +19,9 @@ export class Engine extends Emitter {
    * @param {URL} uri the server origin
    * @param {object} opts the manager's options
    * @param {number} attempt reconnection attempts so far (lengthens the deadlines)
+   * @param {string} [below] the transport lost mid-session: start on the rung under it
    */
-  constructor(uri, opts, attempt = 0) {
+  constructor(uri, opts, attempt = 0, below) {
     super();
     this._uri = uri;
     this._opts = opts;
@@ -28,6 +29,7 @@ export class Engine extends Emitter {
     this._qs = new URLSearchParams(opts.query || "").toString();
     this._key = `ferrio:transport:${uri.origin}${opts.path}`;
     this._attempt = attempt;
+    this._below = below;
     /** The session id, once open. */
     this.id = null;
     /** Every rung tried and every upgrade probe: {transport, ok, ms, reason?, upgrade?}. */
@@ -42,7 +44,7 @@ export class Engine extends Emitter {
   }
 
   open() {
-    const { order, rtt } = plan(this._opts, this._key);
+    const { order, rtt } = plan(this._opts, this._key, this._below);
     this._order = order;
     this._rtt = rtt;
     this._try(0);

@@ -40,12 +40,15 @@ export function remember(key, transport, rtt) {
 /**
  * The rungs to try, in order: those of `opts.transports` (default: the whole ladder, in its
  * order) that this environment can run, starting from the remembered one (those above it come
- * last). Also returns the remembered round trip.
+ * last) — or, after `below` was lost mid-session, from the rung under it. Also returns the
+ * remembered round trip.
  */
-export function plan(opts, key) {
+export function plan(opts, key, below) {
   const order = (opts.transports || LADDER).filter((t) => LADDER.includes(t) && available(t, opts));
   const { transport, rtt } = opts.rememberTransport ? recall(key) : {};
-  const i = order.indexOf(transport);
+  // After losing `below` mid-session, start on the rung under it (and probe back up later).
+  const lost = order.indexOf(below);
+  const i = lost >= 0 && lost < order.length - 1 ? lost + 1 : order.indexOf(transport);
   return { order: i > 0 ? [...order.slice(i), ...order.slice(0, i)] : order, rtt };
 }
 

@@ -54,11 +54,11 @@ export class Manager extends Emitter {
   }
 
   /** Opens the connection (if closed); `fn(err?)` is called once it is open or failed. */
-  open(fn) {
+  open(fn, below) {
     if (this._state != "closed") return this;
     this._state = "opening";
     this._skip = false;
-    const e = (this.engine = new Engine(this._uri, this._opts, this._backoff.attempts));
+    const e = (this.engine = new Engine(this._uri, this._opts, this._backoff.attempts, below));
     this.negotiation = e.negotiation;
     this._decoder = new Decoder();
     e.on("open", () => {
@@ -134,14 +134,20 @@ export class Manager extends Emitter {
   }
 
   _onclose(reason) {
+    // The transport of a session that was open: lost mid-session, so reconnect at once, on
+    // the rung below it (the engine probes back up to websocket afterwards).
+    const lost = this.transport;
     this._state = "closed";
     this._backoff.reset();
     this._emit("close", reason);
-    if (this._opts.reconnection && !this._skip) this._retry();
+    if (this._opts.reconnection && !this._skip) this._retry(lost);
   }
 
-  /** Schedules the next reconnection attempt. */
-  _retry() {
+  /**
+   * Schedules the next reconnection attempt: at once after a mid-session loss of transport
+   * `lost`, else after the backoff delay.
+   */
+  _retry(lost) {
     const b = this._backoff;
     if (this._reconnecting || this._skip) return;
     if (b.attempts >= this._opts.reconnectionAttempts) {
@@ -149,11 +155,12 @@ export class Manager extends Emitter {
       return this._emit("reconnect_failed");
     }
     this._reconnecting = true;
+    const delay = b.duration();
     this._timer = setTimeout(() => {
       if (this._skip) return;
       this._emit("reconnect_attempt", b.attempts);
       if (this._skip) return;
-      this.open((err) => {
+      const done = (err) => {
         this._reconnecting = false;
         if (err) {
           this._retry();
@@ -163,7 +170,8 @@ export class Manager extends Emitter {
           b.reset();
           this._emit("reconnect", n);
         }
-      });
-    }, b.duration());
+      };
+      this.open(done, lost);
+    }, lost ? 0 : delay);
   }
 }

@@ -3,7 +3,7 @@
 
 use std::any::Any;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use ferrio_protocol::engine::{Frame, OpenPacket, Packet};
 use tokio::sync::Notify;
@@ -140,7 +140,7 @@ impl Session {
     /// Closes the session once: answers a pending poll with a close packet, unregisters it and
     /// tells the handler.
     pub(crate) fn close(self: &Arc<Self>, reason: DisconnectReason) {
-        {
+        let linger = {
             let mut state = self.lock();
             if state.closed.is_some() {
                 return;
@@ -154,16 +154,40 @@ impl Session {
                 }
                 state.queue.push_control(Packet::Close.encode());
             }
+            // When the server closes an HTTP-transport session between two polls (or while
+            // its stream is detached), the close packet waits for the client's next request,
+            // so the client learns "transport close" rather than an unknown session.
+            reason == DisconnectReason::ServerClose
+                && state.transport != TransportKind::WebSocket
+                && (!state.receiver_attached || state.transport == TransportKind::Streaming)
+        };
+        if linger {
+            let session = self.clone();
+            let grace =
+                self.shared.config.ping_timeout.clamp(Duration::from_millis(100), CLOSE_GRACE);
+            tokio::spawn(async move {
+                tokio::time::sleep(grace).await;
+                session.forget();
+            });
+        } else {
+            self.forget();
         }
-        self.shared.sessions.remove(self.sid.as_str());
         self.wake.notify_waiters();
         self.closed.notify_waiters();
         self.shared.handler.on_disconnect(&EngineSocket(self.clone()), reason);
     }
 
+    /// Removes the session from the engine's map (if this session is still the one there).
+    pub(crate) fn forget(self: &Arc<Self>) {
+        self.shared.sessions.remove_if(self.sid.as_str(), |_, s| Arc::ptr_eq(s, self));
+    }
+
     /// Applies a packet the client sent over the session's current transport. Returns `false`
-    /// when the session closed because of it.
+    /// when the session is closed, or closed because of it.
     pub(crate) fn on_packet(self: &Arc<Self>, packet: Packet) -> bool {
+        if self.is_closed() {
+            return false;
+        }
         match packet {
             Packet::Message(text) => self.deliver(Message::Text(text)),
             Packet::Binary(data) => self.deliver(Message::Binary(data)),
@@ -193,7 +217,10 @@ impl Session {
     }
 }
 
-fn millis(d: std::time::Duration) -> u64 {
+/// Longest time a session closed by the server waits for the client to fetch its close packet.
+const CLOSE_GRACE: Duration = Duration::from_secs(5);
+
+fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 

@@ -61,29 +61,37 @@ async fn write_events(
     let mut sent = 0;
     loop {
         let current = |state: &crate::engine::session::State| state.stream_generation == generation;
-        let next = receive::next(
-            &session,
-            TransportKind::Streaming,
-            max_payload,
-            arrived_during_upgrade,
-            current,
-        )
-        .await;
+        // Never more than the rest of the budget in one go, so a stream ends near its budget.
+        let room = budget.saturating_sub(sent).clamp(1, max_payload);
+        let next = tokio::select! {
+            next = receive::next(&session, TransportKind::Streaming, room, arrived_during_upgrade, current) => next,
+            // The client went away: stop before taking anything from the queue.
+            () = tx.closed() => return,
+        };
         let mut out = Vec::new();
-        let last = match next {
+        let (last, frames) = match next {
             Receive::Frames(frames) => {
                 for frame in &frames {
                     sse::encode_event(frame, &mut out);
                 }
-                frames.iter().any(is_close)
+                (frames.iter().any(is_close), frames)
             }
             Receive::End(frame) => {
                 sse::encode_event(&frame, &mut out);
-                true
+                (true, Vec::new())
             }
         };
         sent += out.len();
-        if tx.send(Bytes::from(out)).await.is_err() || last || sent >= budget {
+        if tx.send(Bytes::from(out)).await.is_err() {
+            // Not delivered: back to the front of the queue for the next stream.
+            session.lock().queue.requeue(frames);
+            return;
+        }
+        if last || sent >= budget {
+            // A closed session lingers only until its last packets are fetched.
+            if last && session.is_closed() && session.lock().queue.is_empty() {
+                session.forget();
+            }
             return;
         }
     }
