@@ -53,12 +53,21 @@ function showTransport(name) {
   showLadder();
 }
 
+const hidden = (params.get("no") || "").split(",").filter(Boolean);
+
 function showLadder() {
   const steps = (socket.io && socket.io.negotiation) || [];
-  $("ladder").replaceChildren(...steps.map((s) => {
+  const skipped = hidden.map((name) => {
+    const li = document.createElement("li");
+    li.className = "failed";
+    li.textContent = `${name} hidden from this page: its rung is skipped`;
+    return li;
+  });
+  $("ladder").replaceChildren(...skipped, ...steps.map((s) => {
     const li = document.createElement("li");
     li.className = s.ok ? "ok" : "failed";
-    li.textContent = `${s.transport}: ${s.ok ? "ok" : "failed"} in ${Math.round(s.ms)} ms${s.reason ? ` (${s.reason})` : ""}`;
+    const kind = s.upgrade ? "upgrade probe" : "attempt";
+    li.textContent = `${s.transport} ${kind}: ${s.ok ? "ok" : "failed"} in ${Math.round(s.ms)} ms${s.reason ? ` (${s.reason})` : ""}`;
     return li;
   }));
 }

@@ -154,6 +154,7 @@ async fn main() -> std::io::Result<()> {
         .route("/", get(index))
         .route("/app.js", get(script))
         .route("/style.css", get(style))
+        .route("/favicon.ico", get(|| async { http::StatusCode::NO_CONTENT }))
         .layer(layer);
     let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;

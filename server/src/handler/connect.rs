@@ -22,8 +22,10 @@ pub trait FromConnect: Sized {
             such as `Socket`, `Data<T>` (the auth payload), `TryData<T>`, `State<T>` (at most 8)"
 )]
 pub trait ConnectHandler<T>: Send + Sync + 'static {
-    /// Extracts the arguments and returns the handler's future.
-    fn call(&self, socket: &Socket) -> Result<BoxFuture, ExtractError>;
+    /// Extracts the arguments and returns the handler's future. The handler itself runs only
+    /// when the future is first polled: after the client was told it is connected, so even
+    /// what a handler does before its first `.await` (emits included) follows the CONNECT.
+    fn call(self: Arc<Self>, socket: &Socket) -> Result<BoxFuture, ExtractError>;
 }
 
 /// An async function that decides whether a socket may join a namespace: its arguments
@@ -47,9 +49,9 @@ macro_rules! impl_connect {
             $($ty: FromConnect + Send + 'static,)*
         {
             #[allow(non_snake_case, unused_variables)]
-            fn call(&self, socket: &Socket) -> Result<BoxFuture, ExtractError> {
+            fn call(self: Arc<Self>, socket: &Socket) -> Result<BoxFuture, ExtractError> {
                 $(let $ty = $ty::from_connect(socket)?;)*
-                Ok(Box::pin((self)($($ty),*)))
+                Ok(Box::pin(async move { (*self)($($ty),*).await }))
             }
         }
 
@@ -88,11 +90,11 @@ pub(crate) trait ErasedMiddleware: Send + Sync + 'static {
     fn call(&self, socket: &Socket) -> Result<BoxFuture<Result<(), ConnectError>>, ExtractError>;
 }
 
-struct Erased<H, T>(H, PhantomData<fn() -> T>);
+struct Erased<H, T>(Arc<H>, PhantomData<fn() -> T>);
 
 impl<H: ConnectHandler<T>, T: 'static> ErasedConnectHandler for Erased<H, T> {
     fn call(&self, socket: &Socket) -> Result<BoxFuture, ExtractError> {
-        self.0.call(socket)
+        self.0.clone().call(socket)
     }
 }
 
@@ -108,7 +110,7 @@ pub(crate) type BoxedConnectHandler = Arc<dyn ErasedConnectHandler>;
 pub(crate) type BoxedMiddleware = Arc<dyn ErasedMiddleware>;
 
 pub(crate) fn boxed_connect<H: ConnectHandler<T>, T: 'static>(handler: H) -> BoxedConnectHandler {
-    Arc::new(Erased(handler, PhantomData))
+    Arc::new(Erased(Arc::new(handler), PhantomData))
 }
 
 pub(crate) fn boxed_middleware<H: ConnectMiddleware<T>, T: 'static>(mw: H) -> BoxedMiddleware {
