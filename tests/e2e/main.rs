@@ -15,6 +15,7 @@ mod heartbeat;
 mod lifecycle;
 mod limits;
 mod polling;
+mod streaming;
 mod upgrade;
 mod websocket;
 

@@ -3,7 +3,12 @@
 # server, or against another server command given in FERRIO_SERVER_CMD, e.g. the reference:
 #   FERRIO_SERVER_CMD="node tests/js/reference/engine-server.js" \
 #     FERRIO_JS_TESTS=tests/js/engine-client.test.js bash tests/js/run.sh
+# reference/socketio-server.js serves both /engine.io/ and /socket.io/, like the conformance
+# server, so it stands in for it in every test file:
+#   FERRIO_SERVER_CMD="node tests/js/reference/socketio-server.js" bash tests/js/run.sh
 # The server is started on PORT (default: the first free port from 3111) and stopped on exit.
+# The tests get its URL as FERRIO_URL; the Socket.IO tests use FERRIO_SIO_URL instead when it is
+# set (to point them at a server of your own while the rest runs against this one).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -64,5 +69,7 @@ else
 fi
 
 status=0
-FERRIO_URL="http://127.0.0.1:$port" node --test "${test_files[@]}" || status=$?
+# One file at a time: the load tests (hundreds of clients against a 300 ms heartbeat) must not
+# compete for the CPU with another file's tests.
+FERRIO_URL="http://127.0.0.1:$port" node --test --test-concurrency=1 "${test_files[@]}" || status=$?
 exit "$status"

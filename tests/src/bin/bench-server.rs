@@ -44,7 +44,7 @@ async fn main() -> std::io::Result<()> {
     let (layer, io) = Ferrio::builder().build_layer();
     io.ns("/", on_connect(io.clone()));
     let port = port();
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let listener = ferrio_tests::listen(port)?;
     eprintln!("ferrio bench server listening on 127.0.0.1:{port}");
     // Small request/response messages: send each reply at once rather than wait for Nagle.
     let listener = listener.tap_io(|tcp| {

@@ -4,7 +4,7 @@
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let listener = ferrio_tests::listen(port)?;
     println!("conformance server listening on http://127.0.0.1:{port}");
     axum::serve(listener, ferrio_tests::conformance::app().router).await
 }
