@@ -10,10 +10,23 @@ step() { printf '\n==> %s\n' "$*"; }
 command -v cargo >/dev/null || { echo "cargo is required (Rust toolchain)"; exit 1; }
 command -v node >/dev/null || { echo "node (20+) is required"; exit 1; }
 
-step "npm packages for the JS tests"
-if [ ! -d tests/js/node_modules ]; then
-  (cd tests/js && npm ci --no-audit --no-fund)
+step "Debian packages for the browser tests (chromium, nginx)"
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+echo "chromium: $(command -v chromium); nginx: $(command -v nginx || echo /usr/sbin/nginx)"
+
+step "npm packages for the JS tests"
+for dir in tests/js client-js; do
+  if [ ! -d "$dir/node_modules" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund)
+  fi
+done
 
 step "cargo fmt --check"
 cargo fmt --all --check
@@ -37,6 +50,18 @@ cargo test --workspace 2>&1 | tee target/cargo-test.log
 step "JS tests (official engine.io-client / socket.io-client against the conformance server)"
 bash tests/js/run.sh 2>&1 | tee target/js-test.log
 
+step "browser client: unit, vector and integration tests (node --test)"
+(cd client-js && npm test) 2>&1 | tee target/client-test.log
+
+step "browser client: bundle size"
+(cd client-js && npm run --silent size) 2>&1 | tee target/client-size.log
+
+step "browser tests (headless Chromium, nginx fallback scenarios)"
+bash tests/browser/run.sh 2>&1 | tee target/browser-test.log
+
 step "summary"
 grep -E '^test result:' target/cargo-test.log | awk '{p+=$4; f+=$6} END {printf "rust: %d passed, %d failed\n", p, f}'
-grep -E '^# (pass|fail) ' target/js-test.log | tr '\n' ' '; echo
+for log in js-test client-test browser-test; do
+  printf '%s: ' "$log"; grep -E '^# (pass|fail) ' "target/$log.log" | tr '\n' ' '; echo
+done
+cat target/client-size.log

@@ -82,6 +82,10 @@ export class Engine extends Emitter {
     t.onclose = fail;
     t.onpacket = (p) => {
       if (p.type != "open") return fail("unexpected packet");
+      // A handshake that arrives after the server would already have timed the session out
+      // was held back by a buffering proxy (released only when the response ended).
+      const { pingInterval, pingTimeout } = p.data;
+      if (Date.now() - t0 >= pingInterval + pingTimeout) return fail("buffered by a proxy");
       clearTimeout(this._timer);
       this._rtt = Date.now() - t0;
       this._step(name, t0);
@@ -113,7 +117,7 @@ export class Engine extends Emitter {
   _use(t) {
     this._t = t;
     t.onpacket = (p) => this._onpacket(p);
-    t.onclose = (reason) => this._onclose(reason);
+    t.onclose = (reason, clean) => this._onclose(reason, clean);
   }
 
   /** Closes the session when nothing arrives for pingInterval + pingTimeout. */
@@ -131,7 +135,7 @@ export class Engine extends Emitter {
       this._send({ type: "pong" });
       this._emit("ping");
     } else if (p.type == "message") this._emit("data", p.data);
-    else if (p.type == "close") this._onclose("transport close");
+    else if (p.type == "close") this._onclose("transport close", true);
   }
 
   /** Sends a message: a string or binary data. */
@@ -193,11 +197,14 @@ export class Engine extends Emitter {
     ws.open();
   }
 
-  /** The transport died or the heartbeat stopped. */
-  _onclose(reason) {
+  /**
+   * The transport died or the heartbeat stopped; `clean` when the server ended the session
+   * on purpose (a close packet or frame) rather than the connection failing.
+   */
+  _onclose(reason, clean = false) {
     if (this._closed) return;
     this._stop();
-    this._emit("close", reason);
+    this._emit("close", reason, clean);
   }
 
   _stop(bye) {

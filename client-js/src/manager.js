@@ -75,7 +75,7 @@ export class Manager extends Emitter {
     e.on("data", (d) => this._ondata(d));
     e.on("ping", () => this._emit("ping"));
     e.on("transport", (name) => this._emit("transport", name));
-    e.on("close", (reason) => this._onclose(reason));
+    e.on("close", (reason, clean) => this._onclose(reason, clean));
     e.open();
     return this;
   }
@@ -133,21 +133,22 @@ export class Manager extends Emitter {
     this.nsps[p.nsp]?._onpacket(p);
   }
 
-  _onclose(reason) {
-    // The transport of a session that was open: lost mid-session, so reconnect at once, on
-    // the rung below it (the engine probes back up to websocket afterwards).
-    const lost = this.transport;
+  _onclose(reason, clean) {
+    // The transport of a session that was open, lost mid-session: reconnect at once, on the
+    // rung below it (the engine probes back up to websocket afterwards). A session the server
+    // ended on purpose says nothing against its transport: reconnect at once on the same rung.
+    const lost = clean ? undefined : this.transport;
     this._state = "closed";
     this._backoff.reset();
     this._emit("close", reason);
-    if (this._opts.reconnection && !this._skip) this._retry(lost);
+    if (this._opts.reconnection && !this._skip) this._retry(lost, true);
   }
 
   /**
-   * Schedules the next reconnection attempt: at once after a mid-session loss of transport
-   * `lost`, else after the backoff delay.
+   * Schedules the next reconnection attempt: at once (`now`) after a session ended, else after
+   * the backoff delay; after a mid-session loss of transport `lost`, on the rung below it.
    */
-  _retry(lost) {
+  _retry(lost, now = false) {
     const b = this._backoff;
     if (this._reconnecting || this._skip) return;
     if (b.attempts >= this._opts.reconnectionAttempts) {
@@ -172,6 +173,6 @@ export class Manager extends Emitter {
         }
       };
       this.open(done, lost);
-    }, lost ? 0 : delay);
+    }, now ? 0 : delay);
   }
 }

@@ -296,6 +296,29 @@ for (const transports of MODES) {
   });
 }
 
+describe("connection state recovery (the conformance server's /recovery/ path)", () => {
+  for (const transports of MODES) {
+    it(`over ${transports[0]}: a dropped client gets its id, rooms and missed events back`, async () => {
+      const opts = { transports, path: "/recovery/" };
+      const a = connect("/", opts);
+      const b = connect("/", opts);
+      await Promise.all([next(a, "auth"), next(b, "auth")]);
+      assert.equal(a.recovered, false);
+      const id = a.id;
+      assert.equal(await a.timeout(WAIT_MS).emitWithAck("join", "r"), "r");
+      const gone = next(a, "disconnect");
+      a.emit("drop");
+      assert.deepEqual(await gone, ["transport close"]);
+      await b.timeout(WAIT_MS).emitWithAck("room-broadcast", "r", "while away");
+      const missed = next(a, "room-message");
+      await next(a, "connect");
+      assert.equal(a.recovered, true);
+      assert.equal(a.id, id);
+      assert.deepEqual((await missed).slice(0, 2), ["r", "while away"]);
+    });
+  }
+});
+
 describe("upgrade to websocket", () => {
   for (const first of ["polling", "streaming"]) {
     it(`from ${first}: transport events, 500 messages sent during the upgrade arrive in order`, async () => {

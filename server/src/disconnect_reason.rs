@@ -39,6 +39,20 @@ impl DisconnectReason {
     }
 }
 
+impl DisconnectReason {
+    /// Whether the socket left because its connection failed (not by anyone's choice), so its
+    /// client may recover it.
+    pub(crate) fn is_recoverable(self) -> bool {
+        matches!(
+            self,
+            DisconnectReason::TransportClose
+                | DisconnectReason::TransportError
+                | DisconnectReason::PingTimeout
+                | DisconnectReason::ForcedClose
+        )
+    }
+}
+
 impl From<engine::DisconnectReason> for DisconnectReason {
     fn from(r: engine::DisconnectReason) -> Self {
         match r {

@@ -14,6 +14,7 @@ use crate::engine::{EngineIo, TransportKind};
 use crate::handler::{boxed_connect, boxed_middleware, ConnectHandler, ConnectMiddleware};
 use crate::namespace::{Namespace, NamespaceRef, NsHandlers, SioConfig};
 use crate::operators::BroadcastOperators;
+use crate::recovery::Recovery;
 use crate::service::cors::Cors;
 use crate::EngineLayer;
 
@@ -37,6 +38,7 @@ impl Ferrio {
             max_attachments: Limits::default().max_attachments,
             state: http::Extensions::new(),
             adapter: Arc::new(|| Arc::new(LocalAdapter::new())),
+            recovery: None,
         }
     }
 }
@@ -64,6 +66,7 @@ pub struct FerrioBuilder {
     max_attachments: usize,
     state: http::Extensions,
     adapter: AdapterFactory,
+    recovery: Option<Duration>,
 }
 
 impl std::fmt::Debug for FerrioBuilder {
@@ -165,6 +168,18 @@ impl FerrioBuilder {
         self
     }
 
+    /// Turns on connection state recovery (off by default), as Socket.IO's
+    /// `connectionStateRecovery`: a client whose connection failed and that comes back within
+    /// `max_disconnection` gets its socket back — same id, rooms and extensions, middleware
+    /// skipped, [`Socket::recovered`](crate::Socket::recovered) true — and every event sent to
+    /// it meanwhile. Each event then carries its offset as a last, extra argument, and the
+    /// events of the last `max_disconnection` are kept in memory. Works with the official
+    /// `socket.io-client` and with ferrio's client.
+    pub fn connection_state_recovery(mut self, max_disconnection: Duration) -> Self {
+        self.recovery = Some(max_disconnection);
+        self
+    }
+
     /// Application state handlers read with [`State<T>`](crate::extract::State); one value per
     /// type.
     pub fn with_state<T: Clone + Send + Sync + 'static>(mut self, state: T) -> Self {
@@ -192,6 +207,7 @@ impl FerrioBuilder {
                 connect_timeout: self.connect_timeout,
                 ack_timeout: self.ack_timeout,
                 limits,
+                recovery: self.recovery,
             }),
             state: Arc::new(self.state),
             namespaces: RwLock::new(HashMap::new()),
@@ -252,6 +268,7 @@ impl IoInner {
             handlers,
             config: self.config.clone(),
             state: self.state.clone(),
+            recovery: self.config.recovery.map(Recovery::new),
         })
     }
 

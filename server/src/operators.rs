@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ferrio_protocol::engine::Frame;
 use ferrio_protocol::socket::Packet;
 
 use crate::ack::AckStream;
@@ -12,6 +11,7 @@ use crate::adapter::{BroadcastOptions, Room, RoomChange};
 use crate::errors::{BroadcastError, SendError};
 use crate::namespace::Namespace;
 use crate::payload::IntoPayload;
+use crate::socket::encoded_frames;
 use crate::Socket;
 
 /// Room names accepted by `to`, `except`, `join` and `leave`: a `&str`, a `String`, a
@@ -143,11 +143,12 @@ impl BroadcastOperators {
     /// Emits `event` to every selected socket. The packet is encoded once; every recipient
     /// gets the same bytes.
     pub fn emit(&self, event: &str, data: impl IntoPayload) -> Result<(), BroadcastError> {
-        let (data, attachments) = data.into_payload()?.into_event_data(event);
+        let (mut data, attachments) = data.into_payload()?.into_event_data(event);
+        // Volatile events may be lost anyway: they are not kept for recovery.
+        let offset = if self.volatile { None } else { self.ns.stamp(&mut data) };
         let packet = Packet::event(&self.ns.path, data, attachments, None);
-        let mut frames = Vec::with_capacity(1 + packet.attachments.len());
-        frames.push(Frame::Text(packet.encode_message()));
-        frames.extend(packet.attachments.iter().cloned().map(Frame::Binary));
+        let frames = encoded_frames(&packet);
+        self.ns.record(offset, &self.opts, &frames);
         let mut failed = Vec::new();
         for sid in self.ns.adapter.select(&self.opts) {
             let Some(socket) = self.ns.sockets.get(&sid).map(|s| s.clone()) else { continue };

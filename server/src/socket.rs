@@ -20,6 +20,7 @@ use crate::handler::{
 use crate::namespace::Namespace;
 use crate::operators::{BroadcastOperators, RoomParam};
 use crate::payload::IntoPayload;
+use crate::recovery::Saved;
 use crate::{ack, DisconnectReason, Payload};
 
 /// A client connected to a namespace. Cheap to clone; every clone is the same socket.
@@ -52,6 +53,9 @@ pub(crate) struct SocketInner {
     pub(crate) acks: ack::PendingAcks,
     connected: AtomicBool,
     extensions: Mutex<http::Extensions>,
+    /// The private id a client presents to recover this socket (when recovery is on).
+    pid: Option<Sid>,
+    recovered: bool,
 }
 
 impl std::fmt::Debug for Socket {
@@ -70,8 +74,32 @@ impl Eq for Socket {}
 
 impl Socket {
     pub(crate) fn new(ns: Arc<Namespace>, engine: EngineSocket, auth: Value) -> Socket {
+        let pid = ns.recovery.as_ref().map(|_| Sid::random());
+        Socket::build(ns, engine, auth, Sid::random(), pid, http::Extensions::new(), false)
+    }
+
+    /// The socket a returning client recovers: same id, rooms and extensions.
+    /// (Its rooms are joined once it is admitted.)
+    pub(crate) fn restored(
+        ns: Arc<Namespace>,
+        engine: EngineSocket,
+        auth: Value,
+        saved: Saved,
+    ) -> Socket {
+        Socket::build(ns, engine, auth, saved.sid, Some(saved.pid), saved.extensions, true)
+    }
+
+    fn build(
+        ns: Arc<Namespace>,
+        engine: EngineSocket,
+        auth: Value,
+        id: Sid,
+        pid: Option<Sid>,
+        extensions: http::Extensions,
+        recovered: bool,
+    ) -> Socket {
         Socket(Arc::new(SocketInner {
-            id: Sid::random(),
+            id,
             ns,
             engine,
             auth,
@@ -79,8 +107,21 @@ impl Socket {
             disconnect_handler: Mutex::new(None),
             acks: ack::PendingAcks::default(),
             connected: AtomicBool::new(false),
-            extensions: Mutex::new(http::Extensions::new()),
+            extensions: Mutex::new(extensions),
+            pid,
+            recovered,
         }))
+    }
+
+    /// Whether this socket is one a returning client recovered (same id, rooms and extensions;
+    /// the events it missed were replayed). See
+    /// [`FerrioBuilder::connection_state_recovery`](crate::FerrioBuilder::connection_state_recovery).
+    pub fn recovered(&self) -> bool {
+        self.0.recovered
+    }
+
+    pub(crate) fn pid(&self) -> Option<&Sid> {
+        self.0.pid.as_ref()
     }
 
     /// The socket's id (`socket.id` on the client); distinct from the Engine.IO session id.
@@ -145,8 +186,21 @@ impl Socket {
         if !self.connected() {
             return Err(SendError::Disconnected);
         }
-        let (data, attachments) = data.into_payload()?.into_event_data(event);
-        self.send_packet(&Packet::event(self.ns(), data, attachments, None))
+        let (mut data, attachments) = data.into_payload()?.into_event_data(event);
+        let ns = &self.0.ns;
+        let offset = ns.stamp(&mut data);
+        let packet = Packet::event(self.ns(), data, attachments, None);
+        if offset.is_some() {
+            let frames = encoded_frames(&packet);
+            let to_me = BroadcastOptions {
+                rooms: vec![Room::from(self.0.id.as_str())],
+                ..Default::default()
+            };
+            ns.record(offset, &to_me, &frames);
+            self.0.engine.send_frames(&frames)?;
+            return Ok(());
+        }
+        self.send_packet(&packet)
     }
 
     /// Emits `event` and waits for the client's acknowledgement, at most the configured ack
@@ -309,6 +363,15 @@ impl Socket {
             return;
         }
         let ns = &self.0.ns;
+        if let (Some(recovery), Some(pid)) = (&ns.recovery, &self.0.pid) {
+            if reason.is_recoverable() {
+                let rooms =
+                    self.rooms().into_iter().filter(|r| **r != *self.0.id.as_str()).collect();
+                let extensions =
+                    self.0.extensions.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                recovery.save(Saved::new(self.0.id.clone(), pid.clone(), rooms, extensions));
+            }
+        }
         ns.sockets.remove(&self.0.id);
         ns.adapter.remove_socket(&self.0.id);
         if let Some(client) = self.0.engine.data::<crate::client::Client>() {
@@ -323,16 +386,21 @@ impl Socket {
     }
 }
 
+/// `packet` encoded: its text frame, then its attachments.
+pub(crate) fn encoded_frames(packet: &Packet) -> Vec<Frame> {
+    let mut frames = Vec::with_capacity(1 + packet.attachments.len());
+    frames.push(Frame::Text(packet.encode_message()));
+    frames.extend(packet.attachments.iter().cloned().map(Frame::Binary));
+    frames
+}
+
 /// Encodes `packet` once and queues it with its attachments on `engine`.
 pub(crate) fn send_encoded(engine: &EngineSocket, packet: &Packet) -> Result<(), SendError> {
     let text = Frame::Text(packet.encode_message());
     if packet.attachments.is_empty() {
         engine.send_frames(std::slice::from_ref(&text))?;
     } else {
-        let mut frames = Vec::with_capacity(1 + packet.attachments.len());
-        frames.push(text);
-        frames.extend(packet.attachments.iter().cloned().map(Frame::Binary));
-        engine.send_frames(&frames)?;
+        engine.send_frames(&encoded_frames(packet))?;
     }
     Ok(())
 }

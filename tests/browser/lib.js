@@ -109,6 +109,7 @@ export function explain(result, logs) {
     ...failed,
     result.error ? `  page error: ${result.error}` : null,
     `  negotiation: ${JSON.stringify(result.negotiation)}`,
+    `  negotiation history: ${JSON.stringify(result.negotiationHistory)}`,
     `  transport events: ${JSON.stringify(result.transportEvents)}`,
     `  connect errors: ${JSON.stringify(result.connectErrors)}`,
     `  disconnects: ${JSON.stringify(result.disconnects)}`,
@@ -117,6 +118,11 @@ export function explain(result, logs) {
   ]
     .filter(Boolean)
     .join("\n");
+}
+
+/** Every ladder step the client recorded, over all its (re)connection attempts. */
+export function allSteps(result) {
+  return [...(result.negotiationHistory || []).flat(), ...(result.negotiation || [])];
 }
 
 export function assertAllSteps(result, logs) {
@@ -138,7 +144,7 @@ export function report(scenario, result, extra = {}) {
     fs.mkdirSync(OUT, { recursive: true });
     fs.appendFileSync(
       path.join(OUT, "fallback.jsonl"),
-      `${JSON.stringify({ at: new Date().toISOString(), client: CLIENT, scenario, transport: result.transport, finalTransport: result.finalTransport, connectMs: ms, negotiation: result.negotiation, ...extra })}\n`,
+      `${JSON.stringify({ at: new Date().toISOString(), client: CLIENT, scenario, transport: result.transport, finalTransport: result.finalTransport, connectMs: ms, negotiation: result.negotiation, negotiationHistory: result.negotiationHistory, ...extra })}\n`,
     );
   } catch {
     // the report line above is what matters

@@ -11,6 +11,7 @@ import {
   NEEDS_FERRIO,
   OFFICIAL,
   PROXIES,
+  allSteps,
   assertAllSteps,
   assertLanded,
   explain,
@@ -57,8 +58,19 @@ function withNginxLog(body) {
   };
 }
 
+/** The first step on `transport` that failed, over all the client's connection attempts. */
 function failedRung(result, transport) {
-  return (result.negotiation || []).find((s) => s.transport === transport && s.ok === false);
+  return allSteps(result).find((s) => s.transport === transport && s.ok === false);
+}
+
+/** The first ladder step of the page's first connection attempt. */
+function firstStep(result) {
+  return allSteps(result)[0];
+}
+
+/** Whether the client tried `transport` at all (a skipped rung never appears). */
+function triedRung(result, transport) {
+  return allSteps(result).some((s) => s.transport === transport);
 }
 
 describe("behind nginx", () => {
@@ -83,7 +95,9 @@ describe("behind nginx", () => {
     const { result, logs } = await load(nginx.urls.buffering, {});
     report("nginx-buffering", result);
     assertLanded(result, logs, "polling");
-    assert.ok(failedRung(result, "streaming"), `no failed streaming step in the negotiation:\n${explain(result, logs)}`);
+    // "Detected as buffered": streaming was tried and given up for polling. (Whether the client
+    // records it as a failed step or as an opened-then-lost session is its own business.)
+    assert.ok(triedRung(result, "streaming"), `streaming was never tried:\n${explain(result, logs)}`);
     assert.equal(result.finalTransport, "polling", `left polling:\n${explain(result, logs)}`);
     assertAllSteps(result, logs);
   }));
@@ -94,7 +108,7 @@ describe("behind nginx", () => {
     report("nginx-no-upgrade-reload", reloaded);
     assertLanded(result, logs, "streaming");
     assertLanded(reloaded, logs, "streaming");
-    assert.equal(reloaded.negotiation?.[0]?.transport, "streaming", `the reload did not start on the remembered rung:\n${explain(reloaded, logs)}`);
+    assert.equal(firstStep(reloaded)?.transport, "streaming", `the reload did not start on the remembered rung:\n${explain(reloaded, logs)}`);
     assertAllSteps(reloaded, logs);
   }));
 
@@ -104,7 +118,7 @@ describe("behind nginx", () => {
     report("nginx-buffering-reload", reloaded);
     assertLanded(result, logs, "polling");
     assertLanded(reloaded, logs, "polling");
-    assert.equal(reloaded.negotiation?.[0]?.transport, "polling", `the reload did not start on the remembered rung:\n${explain(reloaded, logs)}`);
+    assert.equal(firstStep(reloaded)?.transport, "polling", `the reload did not start on the remembered rung:\n${explain(reloaded, logs)}`);
     assertAllSteps(reloaded, logs);
   }));
 });

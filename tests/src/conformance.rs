@@ -136,13 +136,27 @@ async fn page(axum::extract::Path(file): axum::extract::Path<String>) -> axum::r
         .into_response()
 }
 
+/// The same contract with connection state recovery on (10 s), on `/recovery/`: a client whose
+/// connection fails (e.g. after `drop`) gets its socket back with what it missed.
+pub fn socket_io_with_recovery() -> (ferrio::FerrioLayer, Io) {
+    let (layer, io) = Ferrio::builder()
+        .engine_config(engine_config().path("/recovery/"))
+        .connect_timeout(Duration::from_secs(1))
+        .connection_state_recovery(Duration::from_secs(10))
+        .build_layer();
+    io.ns("/", on_connect);
+    (layer, io)
+}
+
 /// Builds the conformance application.
 pub fn app() -> App {
     let (engine_layer, engine) = EngineIo::new(engine_config().path("/engine.io/"), Echo);
+    let (recovery_layer, _recovery) = socket_io_with_recovery();
     let (sio_layer, io) = socket_io();
     let router = axum::Router::new()
         .route("/pages/{file}", axum::routing::get(page))
         .layer(engine_layer)
+        .layer(recovery_layer)
         .layer(sio_layer);
     App { router, engine_sessions: Arc::new(move || engine.session_count()), io }
 }

@@ -22,7 +22,11 @@ export class Transport {
     this._done = false;
     /** A packet arrived. */
     this.onpacket = noop;
-    /** The transport died on its own: "transport close", "transport error", "parse error". */
+    /**
+     * The transport died on its own: "transport close", "transport error", "parse error";
+     * the second argument tells whether the server ended it cleanly (a close frame), rather
+     * than the connection breaking.
+     */
     this.onclose = noop;
     /** (websocket) the connection is open. */
     this.onopen = noop;
@@ -40,10 +44,10 @@ export class Transport {
     if (!this._done) this.onpacket(p);
   }
 
-  _close(reason) {
+  _close(reason, clean = false) {
     if (this._done) return;
     this.close();
-    this.onclose(reason);
+    this.onclose(reason, clean);
   }
 
   close() {

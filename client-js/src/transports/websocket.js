@@ -27,7 +27,9 @@ export class WebSocketTransport extends Transport {
       }
       this._packet(p);
     };
-    ws.onclose = () => this._close("transport close");
+    // A close frame from the server (1000, or 1005 without a code) is a deliberate end; 1006
+    // means the connection broke.
+    ws.onclose = (e) => this._close("transport close", e?.code != 1006 && e?.wasClean !== false);
     ws.onerror = () => this._close("transport error");
   }
 

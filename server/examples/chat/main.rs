@@ -148,7 +148,10 @@ async fn style() -> impl IntoResponse {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let (layer, io) = Ferrio::builder().build_layer();
+    // A visitor whose connection drops gets the messages sent meanwhile when it comes back.
+    let (layer, io) = Ferrio::builder()
+        .connection_state_recovery(std::time::Duration::from_secs(120))
+        .build_layer();
     io.ns("/", on_connect(io.clone()));
     let app = Router::new()
         .route("/", get(index))

@@ -40,6 +40,7 @@ const result = {
   connectErrors: [],
   disconnects: [],
   managerEvents: [],
+  negotiationHistory: [],
   ferrioClient: null,
   negotiation: null,
   steps: [],
@@ -276,6 +277,7 @@ async function main() {
     result.transportEvents.push({ args: plain(args), ms: now(), current: transportName(socket) });
   });
   socket.on("connect", () => {
+    window.__snapshot?.();
     connects += 1;
     if (connects === 1) {
       result.connectMs = now();
@@ -289,11 +291,26 @@ async function main() {
   socket.on("connect_error", (err) => {
     result.connectErrors.push({ message: String(err && err.message), ms: now() });
   });
-  // Manager-level events (socket.io-client's names), for the diagnostics of a failed run.
+  // Manager-level events (socket.io-client's names), for the diagnostics of a failed run. The
+  // client replaces socket.io.negotiation on every (re)connection attempt, so each of these
+  // moments also snapshots it into negotiationHistory: the whole story of the ladder.
+  const snapshot = () => {
+    const steps = plain(socket.io?.negotiation ?? null);
+    const last = result.negotiationHistory[result.negotiationHistory.length - 1];
+    if (Array.isArray(steps) && steps.length && JSON.stringify(steps) !== JSON.stringify(last)) {
+      result.negotiationHistory.push(steps);
+    }
+  };
+  window.__snapshot = snapshot;
   if (socket.io && typeof socket.io.on === "function") {
-    socket.io.on("close", (reason) => result.managerEvents.push({ ev: "close", reason: String(reason), ms: now() }));
-    socket.io.on("error", (err) => result.managerEvents.push({ ev: "error", reason: String(err && err.message), ms: now() }));
-    socket.io.on("reconnect_attempt", (n) => result.managerEvents.push({ ev: "reconnect_attempt", reason: n, ms: now() }));
+    const record = (ev, reason) => {
+      result.managerEvents.push({ ev, reason, ms: now() });
+      snapshot();
+    };
+    socket.io.on("open", () => record("open", null));
+    socket.io.on("close", (reason) => record("close", String(reason)));
+    socket.io.on("error", (err) => record("error", String(err && err.message)));
+    socket.io.on("reconnect_attempt", (n) => record("reconnect_attempt", n));
   }
   // The official client has no "transport" event nor negotiation record: record its engine
   // opens and upgrades instead, so the harness can be validated with it.
@@ -321,6 +338,7 @@ async function main() {
 
   result.finalTransport = transportName(socket);
   result.negotiation = plain(socket.io?.negotiation ?? null);
+  window.__snapshot?.();
   if (mode !== "drop") {
     await step("server disconnect (bye)", async () => {
       const reason = new Promise((resolve) => socket.on("disconnect", resolve));
@@ -561,6 +579,7 @@ main()
   })
   .finally(() => {
     const socket = window.__socket;
+    window.__snapshot?.();
     if (socket && result.negotiation == null) {
       // also when the page gave up early: what the client tried is the diagnosis
       result.negotiation = plain(socket.io?.negotiation ?? null);

@@ -1,0 +1,171 @@
+//! Connection state recovery, in Socket.IO's wire format: a client that lost its connection
+//! comes back with its private id (`pid`) and the offset of the last event it received, and
+//! gets its socket id, rooms and extensions back, plus every event it missed meanwhile.
+//!
+//! Each event sent while recovery is on carries its offset as a last, extra argument (as
+//! Socket.IO does); the namespace keeps the encoded events for `max_disconnection` so a
+//! returning client can be given those after its offset. Only the sockets that left because
+//! their connection failed are kept for recovery, for `max_disconnection`.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use ferrio_protocol::engine::Frame;
+
+use crate::adapter::{BroadcastOptions, Room};
+use crate::engine::Sid;
+
+/// An event as it was sent: who it was for, and its encoded frames.
+struct Logged {
+    offset: u64,
+    at: Instant,
+    opts: BroadcastOptions,
+    frames: Arc<[Frame]>,
+}
+
+/// A socket that left because its connection failed, kept for its client's return.
+#[derive(Debug)]
+pub(crate) struct Saved {
+    pub(crate) sid: Sid,
+    /// The private id, kept: a client knows it recovered when the same one comes back.
+    pub(crate) pid: Sid,
+    pub(crate) rooms: Vec<Room>,
+    pub(crate) extensions: http::Extensions,
+    at: Instant,
+}
+
+impl Saved {
+    pub(crate) fn new(sid: Sid, pid: Sid, rooms: Vec<Room>, extensions: http::Extensions) -> Self {
+        Saved { sid, pid, rooms, extensions, at: Instant::now() }
+    }
+
+    /// Whether an event sent to `opts` reached (or would have reached) this socket.
+    fn selected_by(&self, opts: &BroadcastOptions) -> bool {
+        let member = |room: &Room| &**room == self.sid.as_str() || self.rooms.contains(room);
+        opts.except_socket.as_ref() != Some(&self.sid)
+            && (opts.rooms.is_empty() || opts.rooms.iter().any(member))
+            && !opts.except.iter().any(member)
+    }
+}
+
+/// The recovery state of one namespace.
+pub(crate) struct Recovery {
+    max_disconnection: Duration,
+    next_offset: AtomicU64,
+    log: Mutex<VecDeque<Logged>>,
+    saved: Mutex<HashMap<String, Saved>>,
+}
+
+impl std::fmt::Debug for Recovery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recovery")
+            .field("max_disconnection", &self.max_disconnection)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Recovery {
+    pub(crate) fn new(max_disconnection: Duration) -> Self {
+        Recovery {
+            max_disconnection,
+            next_offset: AtomicU64::new(1),
+            log: Mutex::new(VecDeque::new()),
+            saved: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The offset of the next event.
+    pub(crate) fn next_offset(&self) -> u64 {
+        self.next_offset.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Keeps an event sent to `opts` for clients that may come back; forgets expired ones.
+    pub(crate) fn record(&self, offset: u64, opts: &BroadcastOptions, frames: &[Frame]) {
+        let now = Instant::now();
+        let mut log = lock(&self.log);
+        while log.front().is_some_and(|e| now.duration_since(e.at) > self.max_disconnection) {
+            log.pop_front();
+        }
+        log.push_back(Logged { offset, at: now, opts: opts.clone(), frames: frames.into() });
+    }
+
+    /// Keeps a socket whose connection failed, under its private id.
+    pub(crate) fn save(&self, saved: Saved) {
+        let now = Instant::now();
+        let mut all = lock(&self.saved);
+        all.retain(|_, s| now.duration_since(s.at) <= self.max_disconnection);
+        all.insert(saved.pid.as_str().to_owned(), saved);
+    }
+
+    /// Takes back the socket saved under `pid` and the events it missed after `offset`; `None`
+    /// when it expired, is unknown, or the events after `offset` are no longer all known.
+    pub(crate) fn restore(&self, pid: &str, offset: &str) -> Option<(Saved, Vec<Arc<[Frame]>>)> {
+        let saved = lock(&self.saved).remove(pid)?;
+        if saved.at.elapsed() > self.max_disconnection {
+            return None;
+        }
+        let offset: u64 = offset.parse().ok()?;
+        let log = lock(&self.log);
+        // The offset must still be in the log, or older events may have been dropped.
+        let start = log.iter().position(|e| e.offset == offset)?;
+        let missed = log
+            .iter()
+            .skip(start + 1)
+            .filter(|e| saved.selected_by(&e.opts))
+            .map(|e| e.frames.clone())
+            .collect();
+        Some((saved, missed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferrio_protocol::Str;
+
+    fn frame(s: &'static str) -> Vec<Frame> {
+        vec![Frame::Text(Str::from_static(s))]
+    }
+
+    #[test]
+    fn restores_only_what_the_socket_missed_and_was_meant_to_get() {
+        let r = Recovery::new(Duration::from_secs(60));
+        let sid = Sid::random();
+        let all = BroadcastOptions::default();
+        let other_room =
+            BroadcastOptions { rooms: vec![Room::from("other")], ..Default::default() };
+        let mine = BroadcastOptions { rooms: vec![Room::from("mine")], ..Default::default() };
+        let o1 = r.next_offset();
+        r.record(o1, &all, &frame("a"));
+        let o2 = r.next_offset();
+        r.record(o2, &other_room, &frame("b"));
+        let o3 = r.next_offset();
+        r.record(o3, &mine, &frame("c"));
+        let pid = Sid::random();
+        r.save(Saved::new(
+            sid.clone(),
+            pid.clone(),
+            vec![Room::from("mine")],
+            http::Extensions::new(),
+        ));
+        let (saved, missed) = r.restore(pid.as_str(), &o1.to_string()).expect("restorable");
+        assert_eq!(saved.sid, sid);
+        assert_eq!(missed.len(), 1);
+        assert_eq!(&*missed[0], &frame("c")[..]);
+        assert!(r.restore(pid.as_str(), &o1.to_string()).is_none(), "a pid is used once");
+    }
+
+    #[test]
+    fn an_unknown_offset_is_not_restorable() {
+        let r = Recovery::new(Duration::from_secs(60));
+        let pid = Sid::random();
+        r.save(Saved::new(Sid::random(), pid.clone(), vec![], http::Extensions::new()));
+        assert!(r.restore(pid.as_str(), "999").is_none());
+    }
+}
