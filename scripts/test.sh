@@ -60,8 +60,17 @@ step "browser tests (headless Chromium, nginx fallback scenarios)"
 bash tests/browser/run.sh 2>&1 | tee target/browser-test.log
 
 step "summary"
-grep -E '^test result:' target/cargo-test.log | awk '{p+=$4; f+=$6} END {printf "rust: %d passed, %d failed\n", p, f}'
+rust=$(grep -E '^test result:' target/cargo-test.log | awk '{p+=$4; f+=$6} END {printf "%d %d", p, f}')
+read -r rust_pass rust_fail <<<"$rust"
+echo "rust (cargo test): $rust_pass passed, $rust_fail failed"
+total_pass=$rust_pass
+total_fail=$rust_fail
 for log in js-test client-test browser-test; do
-  printf '%s: ' "$log"; grep -E '^# (pass|fail) ' "target/$log.log" | tr '\n' ' '; echo
+  pass=$(grep -E '^# pass ' "target/$log.log" | awk '{s+=$3} END {print s+0}')
+  fail=$(grep -E '^# fail ' "target/$log.log" | awk '{s+=$3} END {print s+0}')
+  echo "$log (node --test): $pass passed, $fail failed"
+  total_pass=$((total_pass + pass))
+  total_fail=$((total_fail + fail))
 done
 cat target/client-size.log
+echo "total: $total_pass passed, $total_fail failed"
