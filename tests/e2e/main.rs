@@ -9,6 +9,7 @@
 
 mod support;
 
+mod channels;
 mod errors;
 mod handshake;
 mod heartbeat;

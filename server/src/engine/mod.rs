@@ -3,6 +3,7 @@
 //! It hands whole messages to an [`EngineHandler`] — the Socket.IO layer, or an application
 //! that wants raw Engine.IO.
 
+mod channel;
 mod disconnect_reason;
 mod error;
 mod handler;
@@ -19,6 +20,7 @@ use std::sync::Arc;
 
 use dashmap::DashMap;
 
+pub use channel::Connection;
 pub use disconnect_reason::DisconnectReason;
 pub use error::SendError;
 pub use handler::{EngineHandler, Message};
@@ -68,6 +70,34 @@ impl EngineIo {
     ) -> (EngineLayer, EngineIo) {
         let shared = Arc::new(Shared { config, sessions: DashMap::new(), handler });
         (EngineLayer::new(shared.clone()), EngineIo { shared })
+    }
+
+    /// Creates an engine with `config` whose sessions arrive on a channel, each with the stream
+    /// of its messages. A session whose application falls 1024 messages behind is closed.
+    ///
+    /// ```
+    /// use ferrio::engine::{Connection, EngineIo};
+    /// use ferrio::EngineConfig;
+    ///
+    /// # async fn serve() {
+    /// let (layer, _engine, mut connections) = EngineIo::channels(EngineConfig::default());
+    /// let app: axum::Router = axum::Router::new().layer(layer);
+    /// # drop(app);
+    /// while let Some(Connection { socket, mut messages }) = connections.recv().await {
+    ///     tokio::spawn(async move {
+    ///         while let Some(message) = messages.recv().await {
+    ///             let _ = socket.send(message); // echo
+    ///         }
+    ///     });
+    /// }
+    /// # }
+    /// ```
+    pub fn channels(
+        config: EngineConfig,
+    ) -> (EngineLayer, EngineIo, tokio::sync::mpsc::UnboundedReceiver<Connection>) {
+        let (handler, connections) = channel::ChannelHandler::new();
+        let (layer, engine) = Self::new(config, handler);
+        (layer, engine, connections)
     }
 
     /// Number of open sessions.
