@@ -166,8 +166,10 @@ export class Engine extends Emitter {
       clearTimeout(timer);
       ws.close();
       this._step("websocket", t0, reason, true);
-      if (this._upgrading) {
-        this._upgrading = false;
+      this._upgrading = false;
+      // Carry on where the old transport is: it may have paused, or (streaming) ended its
+      // stream for an upgrade that did not happen.
+      if (!this._closed) {
         this._t.resume();
         this._flush();
       }

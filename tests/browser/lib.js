@@ -70,9 +70,12 @@ export function pageUrl(origin, { no = [], transports = [], run = "contract", ke
   return `${origin}/pages/contract.html?${q}`;
 }
 
-/** Opens a fresh context (empty storage) and page, with the page's console collected. */
-export async function freshPage(browser) {
-  const context = await browser.newContext();
+/**
+ * Opens a fresh context (empty storage) and page, with the page's console collected.
+ * `contextOptions` go to playwright's `browser.newContext` (e.g. `{ viewport }`).
+ */
+export async function freshPage(browser, contextOptions = {}) {
+  const context = await browser.newContext(contextOptions);
   const page = await context.newPage();
   const logs = [];
   page.on("console", (m) => logs.push(`[console.${m.type()}] ${m.text()}`));
@@ -151,10 +154,11 @@ export function report(scenario, result, extra = {}) {
   }
 }
 
-export async function screenshot(page, name) {
+/** Saves a PNG of `page` as tests/output/browser/`name`; `fullPage: false` keeps the viewport. */
+export async function screenshot(page, name, { fullPage = true } = {}) {
   await fsp.mkdir(OUT, { recursive: true });
   const file = path.join(OUT, name);
-  await page.screenshot({ path: file, fullPage: true, timeout: 10_000 });
+  await page.screenshot({ path: file, fullPage, timeout: 10_000 });
   return file;
 }
 

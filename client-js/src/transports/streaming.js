@@ -29,7 +29,9 @@ export class Streaming extends Polling {
       live = this._down = false;
       stop.abort();
       if (this._done) return;
-      if (this._paused) return this._idle();
+      // While websocket is probed, an ended stream waits: the upgrade either completes (the
+      // pause is then already done) or fails, and resume() re-attaches.
+      if (this._paused || this._e._p) return this._idle();
       if (reason || !got || !this.sid) return this._close(reason || "transport error");
       this._receive();
     };
@@ -37,8 +39,9 @@ export class Streaming extends Polling {
       if (!live) return;
       if (item instanceof Error) return end("parse error");
       got = true;
-      // During an upgrade the server ends the stream with a noop.
-      if (this._paused && item.type == "noop") return end();
+      // Once the probe is answered the server ends the stream with a noop, which may arrive
+      // before the client itself has seen the answer.
+      if ((this._paused || this._e._p) && item.type == "noop") return end();
       this._packet(item);
     };
     const decode = (fn) => (m) => {

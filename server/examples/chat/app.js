@@ -73,9 +73,15 @@ function showLadder() {
 }
 
 async function join(next) {
-  const res = await socket.timeout(5000).emitWithAck("join", next).catch(() => null);
-  if (!res || res.error) return system(`could not join #${next}`);
+  // Switch at once, so the member list and messages of the new room are not dropped while
+  // the server's answer is on its way.
+  const previous = room;
   room = next;
+  const res = await socket.timeout(5000).emitWithAck("join", next).catch(() => null);
+  if (!res || res.error) {
+    room = previous;
+    return system(`could not join #${next}`);
+  }
   $("room-title").textContent = `#${room}`;
   for (const b of $("rooms").querySelectorAll("button")) b.setAttribute("aria-current", String(b.dataset.room === room));
   $("messages").replaceChildren();

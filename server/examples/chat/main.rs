@@ -88,11 +88,12 @@ fn on_connect(
                     socket.rooms().into_iter().filter(|r| ROOMS.contains(&&**r)).collect();
                 socket.leave(previous.clone());
                 socket.join(room.as_str());
+                // The ack first: the page switches rooms on it, then takes the member list.
+                let _ = ack.send(&serde_json::json!({ "room": room }));
                 for old in previous {
                     announce_members(&io, &old);
                 }
                 announce_members(&io, &room);
-                let _ = ack.send(&serde_json::json!({ "room": room }));
             }
         });
 

@@ -23,7 +23,8 @@ pub(crate) enum Receive {
 }
 
 /// Waits for frames for a receiver attached to `transport`. `arrived_during_upgrade` tells
-/// whether the receiver was attached while a probe was already done.
+/// whether the receiver was attached while a probe was already done (a stream passes it on its
+/// first call only).
 pub(crate) async fn next(
     session: &Session,
     transport: TransportKind,
@@ -39,6 +40,17 @@ pub(crate) async fn next(
             let mut state = session.lock();
             // Checked before the queue: after an upgrade the frames belong to the websocket.
             if state.transport != transport || !still_current(&state) {
+                return Receive::End(Packet::Noop.encode());
+            }
+            // A stream would keep delivering while traffic flows and never let the client
+            // pause: once the probe is answered it ends, and what is queued waits for the
+            // websocket (or, if the upgrade fails, for the next stream). A stream attached
+            // during the probe takes what is queued once (pings included, so the session
+            // lives on if the upgrade is abandoned), then ends.
+            if transport == TransportKind::Streaming && state.upgrade == Upgrade::Probed {
+                if arrived_during_upgrade && !state.queue.is_empty() {
+                    return Receive::Frames(state.queue.drain_payload(max_bytes));
+                }
                 return Receive::End(Packet::Noop.encode());
             }
             if !state.queue.is_empty() {

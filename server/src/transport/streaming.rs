@@ -59,15 +59,17 @@ async fn write_events(
         return;
     }
     let mut sent = 0;
+    let mut during_upgrade = arrived_during_upgrade;
     loop {
         let current = |state: &crate::engine::session::State| state.stream_generation == generation;
         // Never more than the rest of the budget in one go, so a stream ends near its budget.
         let room = budget.saturating_sub(sent).clamp(1, max_payload);
         let next = tokio::select! {
-            next = receive::next(&session, TransportKind::Streaming, room, arrived_during_upgrade, current) => next,
+            next = receive::next(&session, TransportKind::Streaming, room, during_upgrade, current) => next,
             // The client went away: stop before taking anything from the queue.
             () = tx.closed() => return,
         };
+        during_upgrade = false;
         let mut out = Vec::new();
         let (last, frames) = match next {
             Receive::Frames(frames) => {
