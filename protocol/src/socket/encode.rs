@@ -1,16 +1,23 @@
 //! Socket.IO packet → text, in one exactly-sized allocation.
 //!
-//! The output length is computed first (JSON included, by walking the
-//! `Value` with serde_json's escaping rules), then the text is written into
-//! a buffer of exactly that capacity, so `Bytes::from(Vec)` takes it over
-//! without a copy or a second allocation.
+//! The text is written once into a per-thread scratch buffer that keeps its
+//! capacity between packets, then copied into an allocation of exactly its
+//! length. A copy is far cheaper than a second pass over the JSON to measure
+//! it first (which costs as much as writing it: every string is scanned for
+//! escapes), and the result owns no spare capacity.
 
-use std::fmt::{self, Write as _};
-
-use serde_json::{Number, Value};
+use std::cell::RefCell;
 
 use super::Packet;
 use crate::Str;
+
+/// The largest scratch buffer kept between packets, in bytes.
+const SCRATCH_KEEP: usize = 256 * 1024;
+
+thread_local! {
+    /// Where packets are written before being copied out at their exact size.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
 
 impl Packet {
     /// The Socket.IO text form, e.g. `2/chat,12["a",1]` or
@@ -20,8 +27,7 @@ impl Packet {
     /// empty; a namespace without its leading `/` gets one. Attachments are
     /// not part of the text: send them as binary frames after it.
     pub fn encode(&self) -> String {
-        let mut out = Vec::with_capacity(self.encoded_len());
-        self.write(&mut out);
+        let out = self.encode_exact(None);
         // `write` only emits UTF-8; the fallback is unreachable.
         String::from_utf8(out)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
@@ -38,10 +44,29 @@ impl Packet {
     /// assert_eq!(packet.encode_message(), r#"42["hey","Jude"]"#);
     /// ```
     pub fn encode_message(&self) -> Str {
-        let mut out = Vec::with_capacity(1 + self.encoded_len());
-        out.push(b'4');
-        self.write(&mut out);
-        Str::from_utf8_vec(out)
+        Str::from_utf8_vec(self.encode_exact(Some(b'4')))
+    }
+
+    /// The text (after `prefix`), in a vector whose capacity is its length.
+    fn encode_exact(&self, prefix: Option<u8>) -> Vec<u8> {
+        let fill = |buf: &mut Vec<u8>| {
+            buf.clear();
+            buf.extend(prefix);
+            self.write(buf);
+            buf.to_vec()
+        };
+        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut buf) => {
+                let out = fill(&mut buf);
+                // Keep the scratch buffer for typical packets, not for a rare huge one.
+                if buf.capacity() > SCRATCH_KEEP {
+                    *buf = Vec::new();
+                }
+                out
+            }
+            // Only re-entered if serializing a value encoded a packet; write directly then.
+            Err(_) => fill(&mut Vec::new()),
+        })
     }
 
     /// Whether the namespace is written, and whether it needs a `/` added.
@@ -50,24 +75,6 @@ impl Packet {
             "" | "/" => None,
             nsp => Some(!nsp.starts_with('/')),
         }
-    }
-
-    /// The exact length of [`Packet::encode`].
-    fn encoded_len(&self) -> usize {
-        let mut len = 1;
-        if self.kind.is_binary() {
-            len += decimal_len(self.attachments.len() as u64) + 1;
-        }
-        if let Some(add_slash) = self.nsp_on_wire() {
-            len += usize::from(add_slash) + self.nsp.len() + 1;
-        }
-        if let Some(id) = self.id {
-            len += decimal_len(id);
-        }
-        if let Some(data) = &self.data {
-            len += json_len(data);
-        }
-        len
     }
 
     fn write(&self, out: &mut Vec<u8>) {
@@ -106,63 +113,6 @@ fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
         }
     }
     out.extend_from_slice(&digits[i..]);
-}
-
-/// Digits of `n` in decimal.
-fn decimal_len(n: u64) -> usize {
-    n.checked_ilog10().map_or(1, |l| l as usize + 1)
-}
-
-/// The exact length of `serde_json::to_writer(value)` (compact form).
-pub(crate) fn json_len(value: &Value) -> usize {
-    match value {
-        Value::Null | Value::Bool(true) => 4,
-        Value::Bool(false) => 5,
-        Value::Number(n) => number_len(n),
-        Value::String(s) => string_len(s),
-        Value::Array(items) => {
-            2 + items.len().saturating_sub(1) + items.iter().map(json_len).sum::<usize>()
-        }
-        Value::Object(map) => {
-            2 + map.len().saturating_sub(1)
-                + map.iter().map(|(k, v)| string_len(k) + 1 + json_len(v)).sum::<usize>()
-        }
-    }
-}
-
-fn number_len(n: &Number) -> usize {
-    if let Some(u) = n.as_u64() {
-        decimal_len(u)
-    } else if let Some(i) = n.as_i64() {
-        1 + decimal_len(i.unsigned_abs())
-    } else {
-        // Floats: serde_json's Display uses the same formatter as its
-        // serializer.
-        struct Count(usize);
-        impl fmt::Write for Count {
-            fn write_str(&mut self, s: &str) -> fmt::Result {
-                self.0 += s.len();
-                Ok(())
-            }
-        }
-        let mut count = Count(0);
-        let _ = write!(count, "{n}");
-        count.0
-    }
-}
-
-/// A JSON string with its quotes, escaped as serde_json does: `"` and `\`
-/// and the short escapes `\b \t \n \f \r` take 2 bytes, other control
-/// characters 6 (`\u00XX`), everything else is written as is.
-fn string_len(s: &str) -> usize {
-    2 + s
-        .bytes()
-        .map(|b| match b {
-            b'"' | b'\\' | 0x08 | 0x09 | 0x0a | 0x0c | 0x0d => 2,
-            0x00..=0x1f => 6,
-            _ => 1,
-        })
-        .sum::<usize>()
 }
 
 #[cfg(test)]
@@ -217,7 +167,6 @@ mod tests {
         for (packet, wire) in cases {
             assert_eq!(packet.encode(), wire);
             assert_eq!(packet.encode_message(), format!("4{wire}").as_str());
-            assert_eq!(packet.encoded_len(), wire.len());
         }
     }
 
@@ -231,31 +180,6 @@ mod tests {
         );
         let text = packet.encode();
         assert_eq!(text.len(), text.capacity());
-        assert_eq!(text.len(), packet.encoded_len());
-    }
-
-    #[test]
-    fn json_len_matches_serde_json() {
-        for value in [
-            json!(null),
-            json!(true),
-            json!(false),
-            json!(0),
-            json!(-1),
-            json!(i64::MIN),
-            json!(u64::MAX),
-            json!(0.1),
-            json!(1e300),
-            json!(-2.5e-300),
-            json!(1.0),
-            json!(""),
-            json!("\u{0}\u{7}\u{8}\t\n\u{b}\u{c}\r\u{1f} \"\\/\u{7f}é😀\u{2028}"),
-            json!([]),
-            json!({}),
-            json!([1, [2, [3, {}]], {"a": {"b\n": []}}]),
-        ] {
-            assert_eq!(json_len(&value), serde_json::to_vec(&value).unwrap().len(), "{value}");
-        }
     }
 
     #[test]
@@ -264,7 +188,6 @@ mod tests {
             let mut out = Vec::new();
             push_decimal(&mut out, n);
             assert_eq!(out, n.to_string().as_bytes());
-            assert_eq!(decimal_len(n), out.len());
         }
     }
 }
