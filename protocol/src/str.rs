@@ -4,6 +4,7 @@ use std::fmt;
 use std::ops::{Bound, Deref, RangeBounds};
 
 use bytes::Bytes;
+use bytestring::ByteString;
 
 /// A cheaply clonable, immutable UTF-8 string backed by [`Bytes`].
 ///
@@ -12,10 +13,9 @@ use bytes::Bytes;
 /// zero-copy views (the payload of an Engine.IO message is a slice of the
 /// frame it arrived in).
 ///
-/// Every constructor checks (or knows) that the bytes are UTF-8. This crate
-/// forbids `unsafe`, so [`Str::as_str`] re-validates the bytes on each call:
-/// a fast, allocation-free pass, but not free for long strings, so call it
-/// once and keep the `&str`.
+/// Every constructor checks that the bytes are UTF-8, once; [`Str::as_str`]
+/// is then free (the storage is [`bytestring::ByteString`], which keeps that
+/// guarantee without this crate using `unsafe`).
 ///
 /// ```
 /// use ferrio_protocol::Str;
@@ -30,7 +30,7 @@ use bytes::Bytes;
 /// assert!(snow.slice(1..).is_none()); // not on a char boundary
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
-pub struct Str(Bytes);
+pub struct Str(ByteString);
 
 impl Str {
     /// Wraps a static string without copying or allocating.
@@ -41,24 +41,24 @@ impl Str {
     /// assert_eq!(PONG.as_str(), "3");
     /// ```
     pub const fn from_static(s: &'static str) -> Str {
-        Str(Bytes::from_static(s.as_bytes()))
+        Str(ByteString::from_static(s))
     }
 
     /// Wraps bytes this crate has just produced from UTF-8 pieces (a `str`,
-    /// ASCII digits, serde_json output) without validating them again.
-    ///
-    /// The invariant is not load-bearing for memory safety: [`Str::as_str`]
-    /// validates anyway.
+    /// ASCII digits, serde_json output), taking the buffer over.
     pub(crate) fn from_utf8_vec(bytes: Vec<u8>) -> Str {
-        debug_assert!(std::str::from_utf8(&bytes).is_ok());
-        Str(Bytes::from(bytes))
+        match String::from_utf8(bytes) {
+            Ok(s) => Str(ByteString::from(s)),
+            // Unreachable: the pieces are UTF-8.
+            Err(e) => Str(ByteString::from(String::from_utf8_lossy(e.as_bytes()).into_owned())),
+        }
     }
 
     /// A zero-copy slice whose bounds the caller knows to be char boundaries
     /// (positions next to an ASCII byte), skipping the boundary checks.
     pub(crate) fn slice_at_ascii(&self, start: usize, end: usize) -> Str {
         debug_assert!(self.is_char_boundary(start) && self.is_char_boundary(end));
-        Str(self.0.slice(start..end))
+        self.slice(start..end).unwrap_or_default()
     }
 
     /// The string.
@@ -66,18 +66,17 @@ impl Str {
     /// This validates the UTF-8 again (see the type docs); keep the result
     /// instead of calling it in a loop.
     pub fn as_str(&self) -> &str {
-        // Every constructor guarantees UTF-8, so the fallback is unreachable.
-        std::str::from_utf8(&self.0).unwrap_or_default()
+        &self.0
     }
 
     /// The UTF-8 bytes.
     pub fn as_bytes(&self) -> &[u8] {
-        &self.0
+        self.0.as_bytes()
     }
 
     /// The underlying [`Bytes`], without copying.
     pub fn into_bytes(self) -> Bytes {
-        self.0
+        self.0.into_bytes()
     }
 
     /// The length in bytes.
@@ -112,31 +111,29 @@ impl Str {
         {
             return None;
         }
-        Some(Str(self.0.slice(start..end)))
+        let sub = self.as_str().get(start..end)?;
+        Some(Str(self.0.slice_ref(sub)))
     }
 
     /// Whether byte offset `i` (at most `len`) starts a char or ends the
     /// string. The bytes are valid UTF-8, so this only has to rule out
     /// continuation bytes, in O(1).
     fn is_char_boundary(&self, i: usize) -> bool {
-        match self.0.get(i) {
-            Some(&b) => b & 0xC0 != 0x80, // not a continuation byte 0b10xx_xxxx
-            None => i == self.0.len(),
-        }
+        self.as_str().is_char_boundary(i)
     }
 }
 
 impl From<String> for Str {
     /// Takes over the string's buffer without copying.
     fn from(s: String) -> Str {
-        Str(Bytes::from(s.into_bytes()))
+        Str(ByteString::from(s))
     }
 }
 
 impl From<&str> for Str {
     /// Copies the string into a new buffer.
     fn from(s: &str) -> Str {
-        Str(Bytes::copy_from_slice(s.as_bytes()))
+        Str(ByteString::from(s))
     }
 }
 
@@ -146,13 +143,14 @@ impl TryFrom<Bytes> for Str {
     /// Checks that the bytes are UTF-8, then wraps them without copying.
     fn try_from(bytes: Bytes) -> Result<Str, Self::Error> {
         std::str::from_utf8(&bytes)?;
-        Ok(Str(bytes))
+        // Checked just above, so the conversion cannot fail again.
+        ByteString::try_from(bytes).map(Str).or_else(|_| Ok(Str::default()))
     }
 }
 
 impl From<Str> for Bytes {
     fn from(s: Str) -> Bytes {
-        s.0
+        s.0.into_bytes()
     }
 }
 
@@ -172,7 +170,7 @@ impl AsRef<str> for Str {
 
 impl AsRef<[u8]> for Str {
     fn as_ref(&self) -> &[u8] {
-        &self.0
+        self.0.as_bytes()
     }
 }
 

@@ -149,7 +149,8 @@ async fn upgrade_under_traffic(server: &TestServer, session: usize) {
         }
     };
     assert_eq!(probe, Frame::Text("3probe".into()), "session {session}");
-    // ... and until the stream has ended: the server answers with `6` once its queue is empty.
+    // ... and until the stream has ended: once the probe is answered the server ends it with
+    // `6`; what is still queued then goes over the websocket.
     within("the stream to end after the probe", STEP, async {
         while !traffic.ended {
             tick.tick().await;
@@ -192,7 +193,7 @@ async fn upgrade_under_traffic(server: &TestServer, session: usize) {
             break;
         }
     }
-    assert!(over_stream >= 6, "session {session}: {over_stream} echoes over the stream");
+    assert!(over_stream >= 1, "session {session}: {over_stream} echoes over the stream");
     assert!(
         received.len() - over_stream >= 10,
         "session {session}: {} echoes over websocket",
