@@ -94,8 +94,7 @@ impl Packet {
             push_decimal(out, id);
         }
         if let Some(data) = &self.data {
-            // A `Value` always serializes, and writing to a Vec cannot fail.
-            let _ = serde_json::to_writer(&mut *out, data);
+            super::json::write_value(out, data);
         }
     }
 }

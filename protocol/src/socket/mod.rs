@@ -24,6 +24,7 @@
 
 mod decode;
 mod encode;
+mod json;
 mod limits;
 mod packet;
 mod placeholder;
