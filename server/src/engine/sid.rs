@@ -1,19 +1,22 @@
 //! Session ids: 128 bits from the operating system's CSPRNG, base64url without padding.
 
 use std::fmt;
+use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
-/// An Engine.IO session id (`sid`): 22 base64url characters encoding 128 random bits.
+/// An Engine.IO session id (`sid`): 22 base64url characters encoding 128 random bits. Also
+/// used for Socket.IO socket ids. Clones share one allocation: an id is copied into every
+/// index that names its socket, and once per socket a broadcast selects.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Sid(Box<str>);
+pub struct Sid(Arc<str>);
 
 impl Sid {
     /// Draws a fresh id from the CSPRNG.
     pub(crate) fn random() -> Self {
         let bytes: [u8; 16] = rand::random();
-        Sid(URL_SAFE_NO_PAD.encode(bytes).into_boxed_str())
+        Sid(Arc::from(URL_SAFE_NO_PAD.encode(bytes)))
     }
 
     /// The id as sent on the wire.
