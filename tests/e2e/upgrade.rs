@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 
 use crate::support::{
-    assert_error, b64, server, unb64, Frame, PollingClient, Request, TestServer, Ws, BAD_REQUEST,
-    MARGIN, STEP, UPGRADE_TIMEOUT,
+    assert_error, payload_item, server, unb64, Frame, PollingClient, Request, TestServer, Ws,
+    BAD_REQUEST, MARGIN, STEP, UPGRADE_TIMEOUT,
 };
 
 /// Opens the probe WebSocket for `sid`.
@@ -63,15 +63,6 @@ fn message(session: usize, i: usize) -> Frame {
     }
 }
 
-/// The message as a polling payload packet.
-fn polling_packet(frame: &Frame) -> String {
-    match frame {
-        Frame::Text(text) => text.clone(),
-        Frame::Binary(bytes) => format!("b{}", b64(bytes)),
-        other => unreachable!("{other:?}"),
-    }
-}
-
 /// Decodes a packet received over polling into a message, `None` for ping and noop.
 fn from_polling(packet: &str) -> Option<Frame> {
     match packet {
@@ -91,7 +82,7 @@ async fn upgrade_under_traffic(server: &TestServer, session: usize) {
     let mut sent = Vec::new();
     let send_polling = |client: &PollingClient, sent: &mut Vec<Frame>| {
         let frame = message(session, sent.len());
-        client.send(polling_packet(&frame));
+        client.send(payload_item(&frame));
         sent.push(frame);
     };
 

@@ -11,7 +11,8 @@ use tokio::task::JoinHandle;
 use super::client::SseStream;
 use super::{events_without_pings, next_message, open, post, post_ok, reattach, session_query};
 use crate::support::{
-    assert_error, b64, within, Frame, TestServer, Ws, BAD_REQUEST, MARGIN, STEP, UPGRADE_TIMEOUT,
+    assert_error, payload_item, within, Frame, TestServer, Ws, BAD_REQUEST, MARGIN, STEP,
+    UPGRADE_TIMEOUT,
 };
 
 /// Opens the probe WebSocket for `sid`.
@@ -66,15 +67,6 @@ fn message(session: usize, i: usize) -> Frame {
     }
 }
 
-/// The message as a POST body packet.
-fn post_packet(frame: &Frame) -> String {
-    match frame {
-        Frame::Text(text) => text.clone(),
-        Frame::Binary(bytes) => format!("b{}", b64(bytes)),
-        other => unreachable!("{other:?}"),
-    }
-}
-
 /// The client side of a streaming session during an upgrade: the stream read in the
 /// background, POSTs one at a time, what was sent and what came back over the stream.
 struct Traffic<'a> {
@@ -94,7 +86,7 @@ impl Traffic<'_> {
     /// POSTs the next message.
     async fn send(&mut self) {
         let frame = message(self.session, self.sent.len());
-        post_ok(self.server, &self.sid, post_packet(&frame)).await;
+        post_ok(self.server, &self.sid, payload_item(&frame)).await;
         self.sent.push(frame);
         self.absorb().await;
     }

@@ -231,6 +231,16 @@ pub(crate) async fn assert_server_serves(server: &TestServer) {
 }
 
 /// Standard base64 (what Engine.IO's `b…` packets carry).
+/// `frame` as one packet of a polling (or streaming POST) payload: text as is, binary as
+/// `b<base64>`.
+pub(crate) fn payload_item(frame: &Frame) -> String {
+    match frame {
+        Frame::Text(text) => text.clone(),
+        Frame::Binary(bytes) => format!("b{}", b64(bytes)),
+        other => unreachable!("not a message: {other:?}"),
+    }
+}
+
 pub(crate) fn b64(bytes: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(bytes)
