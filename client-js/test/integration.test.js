@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
-import { build } from "esbuild";
+import { bundle } from "../scripts/bundle.js";
 import { Manager, io } from "../src/index.js";
 import { Engine } from "../src/engine.js";
 
@@ -475,16 +475,7 @@ describe("negotiation", () => {
 describe("the minified bundle (mangled internals)", () => {
   let bundled;
   before(async () => {
-    const { outputFiles } = await build({
-      entryPoints: [fileURLToPath(new URL("../src/index.js", import.meta.url))],
-      bundle: true,
-      minify: true,
-      format: "esm",
-      write: false,
-      mangleProps: /^_/,
-      reserveProps: /^_placeholder$/,
-    });
-    const src = Buffer.from(outputFiles[0].contents).toString("base64");
+    const src = Buffer.from(await bundle()).toString("base64");
     bundled = await import(`data:text/javascript;base64,${src}`);
   });
 
