@@ -13,7 +13,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 
-import { ROOT, freePort, freshPage, launchBrowser, report, screenshot } from "./lib.js";
+import { ROOT, freePort, freshPage, launchBrowser, report, screenshot, startChild } from "./lib.js";
 
 const BUILD_MS = 240_000;
 const START_MS = 15_000;
@@ -50,56 +50,34 @@ async function startDemo() {
     bin = path.join(process.env.CARGO_TARGET_DIR || path.join(ROOT, "target"), "debug/examples/chat");
   }
   const port = await freePort();
-  const child = spawn(bin, [], { cwd: ROOT, env: { ...process.env, PORT: String(port) }, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  let exited = null;
-  const exit = new Promise((resolve) =>
-    child.on("exit", (code, signal) => {
-      exited = { code, signal };
-      resolve(exited);
-    }),
-  );
-  const killOnExit = () => {
-    if (!exited) process.kill(child.pid, "SIGKILL");
-  };
-  process.once("exit", killOnExit);
-  const stop = async () => {
-    process.removeListener("exit", killOnExit);
-    if (!exited) {
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => !exited && child.kill("SIGKILL"), 3000);
-      await exit;
-      clearTimeout(timer);
-    }
-  };
+  const proc = startChild(bin, [], { cwd: ROOT, env: { ...process.env, PORT: String(port) } });
+  const stop = proc.stop;
 
   // Ready when it prints `ferrio chat demo: open http://127.0.0.1:PORT`.
   const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the demo printed no URL within ${START_MS} ms:\n${output}`)), START_MS);
-    const onData = (d) => {
-      output += d;
-      const m = /ferrio chat demo: open (http:\/\/127\.0\.0\.1:(\d+))/.exec(output);
+    const timer = setTimeout(() => reject(new Error(`the demo printed no URL within ${START_MS} ms:\n${proc.output}`)), START_MS);
+    // Runs after startChild's own listener has appended the chunk to `proc.output`.
+    proc.child.stdout.on("data", () => {
+      const m = /ferrio chat demo: open (http:\/\/127\.0\.0\.1:(\d+))/.exec(proc.output);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);
       }
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", (d) => (output += d));
-    child.on("error", (err) => {
+    });
+    proc.child.on("error", (err) => {
       clearTimeout(timer);
       reject(err);
     });
-    exit.then((e) => {
+    proc.exit.then((e) => {
       clearTimeout(timer);
-      reject(new Error(`the demo exited (${JSON.stringify(e)}) before listening:\n${output}`));
+      reject(new Error(`the demo exited (${JSON.stringify(e)}) before listening:\n${proc.output}`));
     });
   }).catch(async (err) => {
     await stop();
     throw err;
   });
   assert.equal(url, `http://127.0.0.1:${port}`, "the demo listens on the port it was given");
-  return { url, stop, pid: child.pid, output: () => output };
+  return { url, stop, pid: proc.child.pid, output: () => proc.output };
 }
 
 // ---- the page -----------------------------------------------------------------------------

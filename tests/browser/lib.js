@@ -194,6 +194,33 @@ function nginxBinary() {
 }
 
 /** The proxy profiles of the scenarios: the body of each `location /`. */
+/**
+ * Starts a child process that the tests stop by PID: `stop()` sends SIGTERM (SIGKILL after 3 s);
+ * if this test process exits first, the child gets SIGKILL. Its output is collected in `output`.
+ */
+export function startChild(bin, args, options = {}) {
+  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"], ...options });
+  const proc = { child, output: "", exited: null };
+  const collect = (d) => (proc.output += d);
+  child.stdout.on("data", collect);
+  child.stderr.on("data", collect);
+  proc.exit = new Promise((resolve) => child.on("exit", (code, signal) => resolve((proc.exited = { code, signal }))));
+  const killOnExit = () => {
+    if (!proc.exited) process.kill(child.pid, "SIGKILL");
+  };
+  process.once("exit", killOnExit);
+  proc.stop = async () => {
+    process.removeListener("exit", killOnExit);
+    if (!proc.exited) {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => !proc.exited && child.kill("SIGKILL"), 3000);
+      await proc.exit;
+      clearTimeout(timer);
+    }
+  };
+  return proc;
+}
+
 export const PROXIES = {
   // nginx's defaults (HTTP/1.0 to the upstream, proxy_buffering on but X-Accel-Buffering
   // honoured) and no Upgrade/Connection headers: a WebSocket handshake arrives as a plain GET.
@@ -249,24 +276,7 @@ ${servers.join("\n")}
 }
 `;
   await fsp.writeFile(path.join(dir, "nginx.conf"), conf);
-  const child = spawn(nginxBinary(), ["-p", `${dir}/`, "-e", `${dir}/error.log`, "-c", `${dir}/nginx.conf`], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout.on("data", (d) => (output += d));
-  child.stderr.on("data", (d) => (output += d));
-  let exited = null;
-  const exit = new Promise((resolve) =>
-    child.on("exit", (code, signal) => {
-      exited = { code, signal };
-      resolve(exited);
-    }),
-  );
-  const killOnExit = () => {
-    if (!exited) process.kill(child.pid, "SIGKILL");
-  };
-  process.once("exit", killOnExit);
-
+  const proc = startChild(nginxBinary(), ["-p", `${dir}/`, "-e", `${dir}/error.log`, "-c", `${dir}/nginx.conf`]);
   const errorLog = () => {
     try {
       return fs.readFileSync(path.join(dir, "error.log"), "utf8");
@@ -275,13 +285,7 @@ ${servers.join("\n")}
     }
   };
   const stop = async () => {
-    process.removeListener("exit", killOnExit);
-    if (!exited) {
-      child.kill("SIGTERM"); // nginx: fast shutdown of the master and its worker
-      const timer = setTimeout(() => !exited && child.kill("SIGKILL"), 3000);
-      await exit;
-      clearTimeout(timer);
-    }
+    await proc.stop(); // SIGTERM: nginx's fast shutdown of the master and its worker
     await fsp.rm(dir, { recursive: true, force: true });
   };
 
@@ -289,12 +293,12 @@ ${servers.join("\n")}
   for (;;) {
     const ready = await Promise.all(Object.values(urls).map((u) => canConnect(Number(new URL(u).port))));
     if (ready.every(Boolean)) break;
-    if (exited || Date.now() > deadline) {
+    if (proc.exited || Date.now() > deadline) {
       const log = errorLog();
       await stop();
-      throw new Error(`nginx did not start (${JSON.stringify(exited)}):\n${output}\n${log}\n${conf}`);
+      throw new Error(`nginx did not start (${JSON.stringify(proc.exited)}):\n${proc.output}\n${log}\n${conf}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { urls, stop, errorLog, dir, pid: child.pid };
+  return { urls, stop, errorLog, dir, pid: proc.child.pid };
 }
