@@ -3,9 +3,9 @@
 //! gets its socket id, rooms and extensions back, plus every event it missed meanwhile.
 //!
 //! Each event sent while recovery is on carries its offset as a last, extra argument (as
-//! Socket.IO does); the namespace keeps the encoded events for `max_disconnection` so a
-//! returning client can be given those after its offset. Only the sockets that left because
-//! their connection failed are kept for recovery, for `max_disconnection`.
+//! Socket.IO does); the namespace keeps the encoded events for `max_disconnection` (at most
+//! 32 MiB of them) so a returning client can be given those after its offset. Only the sockets
+//! that left because their connection failed are kept for recovery, for `max_disconnection`.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -50,11 +50,27 @@ impl Saved {
     }
 }
 
+/// Most bytes of events a namespace keeps for recovery; older ones are dropped first (a client
+/// whose offset was dropped gets a fresh socket instead of a recovered one).
+const LOG_MAX_BYTES: usize = 32 << 20;
+
+fn frames_len(frames: &[Frame]) -> usize {
+    frames.iter().map(Frame::len).sum()
+}
+
+/// The events kept for recovery, oldest first, and their size.
+#[derive(Default)]
+struct Log {
+    events: VecDeque<Logged>,
+    bytes: usize,
+}
+
 /// The recovery state of one namespace.
 pub(crate) struct Recovery {
     max_disconnection: Duration,
+    max_log_bytes: usize,
     next_offset: AtomicU64,
-    log: Mutex<VecDeque<Logged>>,
+    log: Mutex<Log>,
     saved: Mutex<HashMap<String, Saved>>,
 }
 
@@ -74,8 +90,9 @@ impl Recovery {
     pub(crate) fn new(max_disconnection: Duration) -> Self {
         Recovery {
             max_disconnection,
+            max_log_bytes: LOG_MAX_BYTES,
             next_offset: AtomicU64::new(1),
-            log: Mutex::new(VecDeque::new()),
+            log: Mutex::new(Log::default()),
             saved: Mutex::new(HashMap::new()),
         }
     }
@@ -89,10 +106,18 @@ impl Recovery {
     pub(crate) fn record(&self, offset: u64, opts: &BroadcastOptions, frames: &[Frame]) {
         let now = Instant::now();
         let mut log = lock(&self.log);
-        while log.front().is_some_and(|e| now.duration_since(e.at) > self.max_disconnection) {
-            log.pop_front();
+        log.bytes += frames_len(frames);
+        log.events.push_back(Logged { offset, at: now, opts: opts.clone(), frames: frames.into() });
+        while let Some(oldest) = log.events.front() {
+            if now.duration_since(oldest.at) <= self.max_disconnection
+                && log.bytes <= self.max_log_bytes
+            {
+                break;
+            }
+            let size = frames_len(&oldest.frames);
+            log.bytes -= size;
+            log.events.pop_front();
         }
-        log.push_back(Logged { offset, at: now, opts: opts.clone(), frames: frames.into() });
     }
 
     /// Keeps a socket whose connection failed, under its private id.
@@ -113,8 +138,9 @@ impl Recovery {
         let offset: u64 = offset.parse().ok()?;
         let log = lock(&self.log);
         // The offset must still be in the log, or older events may have been dropped.
-        let start = log.iter().position(|e| e.offset == offset)?;
+        let start = log.events.iter().position(|e| e.offset == offset)?;
         let missed = log
+            .events
             .iter()
             .skip(start + 1)
             .filter(|e| saved.selected_by(&e.opts))
@@ -159,6 +185,23 @@ mod tests {
         assert_eq!(missed.len(), 1);
         assert_eq!(&*missed[0], &frame("c")[..]);
         assert!(r.restore(pid.as_str(), &o1.to_string()).is_none(), "a pid is used once");
+    }
+
+    #[test]
+    fn the_log_drops_its_oldest_events_past_its_byte_bound() {
+        let mut r = Recovery::new(Duration::from_secs(60));
+        r.max_log_bytes = 2;
+        let pid = Sid::random();
+        r.save(Saved::new(Sid::random(), pid.clone(), vec![], http::Extensions::new()));
+        let first = r.next_offset();
+        r.record(first, &BroadcastOptions::default(), &frame("a"));
+        for _ in 0..2 {
+            let o = r.next_offset();
+            r.record(o, &BroadcastOptions::default(), &frame("b"));
+        }
+        assert_eq!(lock(&r.log).bytes, 2);
+        // The first event is gone: what came after it can no longer be vouched for.
+        assert!(r.restore(pid.as_str(), &first.to_string()).is_none());
     }
 
     #[test]
