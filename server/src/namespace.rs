@@ -12,7 +12,8 @@ use crate::adapter::{Adapter, BroadcastOptions, Room};
 use crate::client::Client;
 use crate::engine::{EngineSocket, Sid};
 use crate::handler::{
-    boxed_middleware, run_inline, BoxedConnectHandler, BoxedMiddleware, ConnectMiddleware,
+    boxed_middleware, run_inline, BoxFuture, BoxedConnectHandler, BoxedMiddleware,
+    ConnectMiddleware,
 };
 use crate::operators::BroadcastOperators;
 use crate::recovery::Recovery;
@@ -108,17 +109,23 @@ impl Namespace {
         Some(Restored { socket, rooms, missed })
     }
     /// Runs the connect flow of a client that sent CONNECT for this namespace.
+    /// The connect handler's future for `socket`, or `None` after refusing the socket with a
+    /// CONNECT_ERROR because the handler's arguments could not be extracted.
+    fn connect_handler(&self, engine: &EngineSocket, socket: &Socket) -> Option<BoxFuture> {
+        match self.handlers.connect.call(socket) {
+            Ok(handler) => Some(handler),
+            Err(err) => {
+                let _ = send_encoded(engine, &Packet::connect_error(&self.path, &err.0, None));
+                None
+            }
+        }
+    }
+
     pub(crate) fn connect(self: &Arc<Self>, engine: EngineSocket, auth: Value) {
         let ns = self.clone();
         if let Some(Restored { socket, rooms, missed }) = self.try_restore(&engine, &auth) {
             // A recovered socket skips the middleware, as in Socket.IO: it passed them before.
-            let handler = match ns.handlers.connect.call(&socket) {
-                Ok(handler) => handler,
-                Err(err) => {
-                    let _ = send_encoded(&engine, &Packet::connect_error(&ns.path, &err.0, None));
-                    return;
-                }
-            };
+            let Some(handler) = ns.connect_handler(&engine, &socket) else { return };
             if ns.admit(&engine, &socket, missed) {
                 ns.adapter.join(socket.id(), &rooms);
                 run_inline(handler);
@@ -142,13 +149,7 @@ impl Namespace {
                     return;
                 }
             }
-            let handler = match ns.handlers.connect.call(&socket) {
-                Ok(handler) => handler,
-                Err(err) => {
-                    let _ = send_encoded(&engine, &Packet::connect_error(&ns.path, &err.0, None));
-                    return;
-                }
-            };
+            let Some(handler) = ns.connect_handler(&engine, &socket) else { return };
             if ns.admit(&engine, &socket, Vec::new()) {
                 handler.await;
             }

@@ -177,6 +177,18 @@ impl Session {
         self.shared.handler.on_disconnect(&EngineSocket(self.clone()), reason);
     }
 
+    /// A closed session lingers only until its last packets are fetched: forgets it once its
+    /// queue is drained.
+    pub(crate) fn forget_if_drained(self: &Arc<Self>) {
+        let drained = {
+            let state = self.lock();
+            state.closed.is_some() && state.queue.is_empty()
+        };
+        if drained {
+            self.forget();
+        }
+    }
+
     /// Removes the session from the engine's map (if this session is still the one there).
     pub(crate) fn forget(self: &Arc<Self>) {
         self.shared.sessions.remove_if(self.sid.as_str(), |_, s| Arc::ptr_eq(s, self));

@@ -61,10 +61,7 @@ pub(crate) async fn get<R>(session: Arc<Session>) -> EngineResponse<R> {
         Receive::Frames(frames) => frames,
         Receive::End(last) => vec![last],
     };
-    // A closed session lingers only until its last packets are fetched.
-    if session.is_closed() && session.lock().queue.is_empty() {
-        session.forget();
-    }
+    session.forget_if_drained();
     let mut body = Vec::with_capacity(frames.iter().map(|f| payload::encoded_len(f) + 1).sum());
     payload::encode(frames.iter(), &mut body);
     response::payload(body)

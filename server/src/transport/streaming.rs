@@ -90,9 +90,8 @@ async fn write_events(
             return;
         }
         if last || sent >= budget {
-            // A closed session lingers only until its last packets are fetched.
-            if last && session.is_closed() && session.lock().queue.is_empty() {
-                session.forget();
+            if last {
+                session.forget_if_drained();
             }
             return;
         }

@@ -205,18 +205,9 @@ async fn run(session: Arc<Session>, mut ws: Ws) {
             let mut state = session.lock();
             (state.queue.take_all(), state.closed)
         };
-        if !frames.is_empty() {
-            let mut failed = false;
-            for frame in frames {
-                if ws.feed(ws_message(frame)).await.is_err() {
-                    failed = true;
-                    break;
-                }
-            }
-            if failed || ws.flush().await.is_err() {
-                session.close(DisconnectReason::TransportClose);
-                return;
-            }
+        if !frames.is_empty() && (!feed_all(&mut ws, frames).await || ws.flush().await.is_err()) {
+            session.close(DisconnectReason::TransportClose);
+            return;
         }
         if closed.is_some() {
             let _ = ws.close(None).await;
@@ -291,11 +282,18 @@ async fn on_incoming(
 /// The session closed because of what the client sent: flush what is queued, then close.
 async fn drain_and_close(session: &Arc<Session>, ws: &mut Ws) -> bool {
     let frames = session.lock().queue.take_all();
+    if feed_all(ws, frames).await {
+        let _ = ws.close(None).await;
+    }
+    false
+}
+
+/// Buffers `frames` for the next flush; `false` when the connection failed.
+async fn feed_all(ws: &mut Ws, frames: impl IntoIterator<Item = Frame>) -> bool {
     for frame in frames {
         if ws.feed(ws_message(frame)).await.is_err() {
             return false;
         }
     }
-    let _ = ws.close(None).await;
-    false
+    true
 }
