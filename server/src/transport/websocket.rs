@@ -257,6 +257,7 @@ async fn on_incoming(
                 reason: Utf8Bytes::from_static("message too big"),
             };
             let _ = ws.close(Some(frame)).await;
+            linger(ws).await;
             return false;
         }
         Some(Err(_)) => {
@@ -287,6 +288,26 @@ async fn drain_and_close(session: &Arc<Session>, ws: &mut Ws) -> bool {
     }
     false
 }
+
+/// Reads and discards what the client is still sending (the rest of a message that was too
+/// big), for at most a second, before the connection is dropped: dropping it with unread bytes
+/// would reset it, and the reset can destroy the close frame (code 1009) before the client
+/// reads it.
+async fn linger(ws: &mut Ws) {
+    use tokio::io::AsyncReadExt;
+    let mut sink = [0u8; 8192];
+    let drain = async {
+        while let Ok(n) = ws.get_mut().read(&mut sink).await {
+            if n == 0 {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(LINGER, drain).await;
+}
+
+/// How long [`linger`] waits for the client to finish sending.
+const LINGER: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Buffers `frames` for the next flush; `false` when the connection failed.
 async fn feed_all(ws: &mut Ws, frames: impl IntoIterator<Item = Frame>) -> bool {
