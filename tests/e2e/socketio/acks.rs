@@ -8,6 +8,7 @@ use ferrio::{AckError, Ferrio, Payload};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 
+use super::transports::connect_and_stop_polling;
 use super::{echo_ns, next, serve, Client};
 use crate::support::{within, STEP};
 
@@ -297,18 +298,16 @@ async fn broadcast_ack_with_one_full_queue_still_collects_the_others() {
     let (server, io) = serve(Ferrio::builder().queue_bounds(8, 1 << 20)).await;
     let mut sockets = echo_ns(&io, "/");
     let (mut fast, fast_sid) = server.connect().await;
-    let (_stalled, stalled_sid) = server.connect().await;
     next(&mut sockets).await;
-    next(&mut sockets).await.join("slow");
-    let big = "x".repeat(64 * 1024);
-    let mut full = false;
-    for _ in 0..2000 {
-        if io.to("slow").emit("big", &big).is_err() {
-            full = true;
-            break;
-        }
+    connect_and_stop_polling(server.addr).await;
+    let stalled = next(&mut sockets).await;
+    stalled.join("slow");
+    let stalled_sid = stalled.id().as_str().to_owned();
+    // The CONNECT reply holds the first of the 8 slots.
+    for i in 1..8 {
+        io.to("slow").emit("m", &i).unwrap_or_else(|err| panic!("emit #{i}: {err:?}"));
     }
-    assert!(full, "the stalled client's queue never filled");
+    assert!(io.to("slow").emit("m", &8).is_err(), "the stalled client's queue is full");
 
     let result = io.timeout(Duration::from_millis(300)).emit_with_ack::<u32>("q", &1);
     // The reachable client was asked either way.

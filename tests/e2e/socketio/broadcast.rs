@@ -7,6 +7,7 @@
 use ferrio::{Ferrio, Io, Payload, Socket};
 use serde_json::json;
 
+use super::transports::connect_and_stop_polling;
 use super::{add_echo, echo_ns, next, serve, Client, Server};
 
 /// `n` clients on `/` and their server-side sockets, in the same order.
@@ -162,29 +163,23 @@ async fn volatile_emit_reaches_idle_sockets() {
     check(&io, &mut clients, r#"42["tick",2]"#, &[true, false]).await;
 }
 
-/// `volatile()` skips a socket whose queue is not empty: a client that stops reading
-/// eventually fills its queue (`queue_bounds`), after which plain emits fail with a partial
-/// broadcast error while volatile ones are silently dropped.
+/// `volatile()` skips a socket whose queue is not empty: once the queue of a client that stops
+/// reading is full (`queue_bounds`), plain emits fail with a partial broadcast error and
+/// `SendError::QueueFull`, while volatile ones are silently dropped.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn volatile_emit_drops_for_a_slow_client_where_a_plain_emit_fails() {
     let (server, io) = serve(Ferrio::builder().queue_bounds(8, 1 << 20)).await;
-    let (_stalled, sockets) = clients(&server, &io, 1).await;
-    let big = "x".repeat(64 * 1024);
-    // Fill kernel buffers and then the bounded queue: at most a few hundred 64 KiB messages.
-    let mut failed = None;
-    for i in 0..2000 {
-        if let Err(err) = io.emit("big", &big) {
-            failed = Some((i, err));
-            break;
-        }
+    let mut sockets = echo_ns(&io, "/");
+    connect_and_stop_polling(server.addr).await;
+    let stalled = next(&mut sockets).await;
+    // The CONNECT reply holds the first of the 8 slots.
+    for i in 1..8 {
+        io.emit("m", &i).unwrap_or_else(|err| panic!("emit #{i} into a queue with room: {err:?}"));
     }
-    let (count, err) = failed.expect("the queue of a client that does not read fills up");
+    let err = io.emit("m", &8).expect_err("the ninth packet does not fit");
     assert!(matches!(err, ferrio::BroadcastError::Partial(ref v) if v.len() == 1), "{err:?}");
-    assert!(count > 0);
-    // The writer may still hand a packet to the kernel as its socket buffers grow, freeing a
-    // slot at any moment: a direct emit fails once the queue is full again.
-    let direct = (0..2000).map(|_| sockets[0].emit("big", &big)).find(Result::is_err);
-    assert!(matches!(direct, Some(Err(ferrio::SendError::QueueFull))), "{direct:?}");
-    assert!(!sockets[0].engine().is_idle());
-    io.volatile().emit("big", &big).expect("volatile emits never fail");
+    let direct = stalled.emit("direct", &1);
+    assert!(matches!(direct, Err(ferrio::SendError::QueueFull)), "{direct:?}");
+    assert!(!stalled.engine().is_idle());
+    io.volatile().emit("m", &9).expect("volatile emits never fail");
 }

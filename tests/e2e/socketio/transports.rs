@@ -40,6 +40,13 @@ async fn handshake(addr: SocketAddr) -> String {
     open["sid"].as_str().unwrap().to_owned()
 }
 
+/// Joins `/` over polling and then never polls: nothing leaves the session's queue, so a test
+/// knows exactly when it is full (the CONNECT reply takes the first slot).
+pub(crate) async fn connect_and_stop_polling(addr: SocketAddr) {
+    let engine_sid = handshake(addr).await;
+    post(addr, &engine_sid, "40").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn socket_io_over_long_polling() {
     let (server, io) = serve(Ferrio::builder()).await;
