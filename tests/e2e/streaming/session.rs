@@ -23,7 +23,7 @@ fn assert_timer(what: &str, elapsed: Duration, nominal: Duration) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pings_travel_as_events_and_pongs_by_post() {
-    let Some(server) = super::server().await else { return };
+    let server = super::server().await;
     let opened = Instant::now();
     let (mut stream, sid) = open(&server).await;
     let mut last = opened;
@@ -46,7 +46,7 @@ async fn pings_travel_as_events_and_pongs_by_post() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unanswered_ping_closes_the_session() {
-    let Some(server) = super::server().await else { return };
+    let server = super::server().await;
     let (mut stream, sid) = open(&server).await;
     let mark = stream.raw().len();
     assert_eq!(stream.next().await, Frame::Text("2".into()));
@@ -64,7 +64,7 @@ async fn an_unanswered_ping_closes_the_session() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reattach_after_the_connection_dropped_gets_the_queued_messages() {
-    let Some(server) = super::server().await else { return };
+    let server = super::server().await;
     let (mut stream, sid) = open(&server).await;
     post_ok(&server, &sid, "4before").await;
     assert_eq!(next_message(&server, &sid, &mut stream).await, Frame::Text("4before".into()));
@@ -116,7 +116,7 @@ async fn reattach_after_the_connection_dropped_gets_the_queued_messages() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_stream_for_a_sid_ends_the_first() {
-    let Some(server) = super::server().await else { return };
+    let server = super::server().await;
     let (mut first, sid) = open(&server).await;
     post_ok(&server, &sid, "4to the first").await;
     assert_eq!(next_message(&server, &sid, &mut first).await, Frame::Text("4to the first".into()));
@@ -201,7 +201,7 @@ async fn post_big(server: &TestServer, sid: &str, from: usize, to: usize, per_po
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streams_end_after_the_budget_and_reattaching_loses_nothing() {
-    let Some(server) = super::server().await else { return };
+    let server = super::server().await;
     assert_eq!(BIG_EVENT, "data: ".len() + big_message(0).len() + 2);
     let (mut stream, sid) = open(&server).await;
     let total = 120;
@@ -248,7 +248,7 @@ fn assert_about_the_budget(stream: &SseStream, which: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_carries_about_its_budget_not_everything_queued() {
-    let Some(server) = super::server().await else { return };
+    let server = super::server().await;
     let (mut stream, sid) = open(&server).await;
     let total = 120;
     let mut received = Vec::new();
@@ -275,7 +275,7 @@ async fn a_stream_carries_about_its_budget_not_everything_queued() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closed_sessions_are_reclaimed() {
-    let Some(server) = super::server().await else { return };
+    let server = super::server().await;
     futures_util::stream::iter(0..200)
         .map(|i| {
             let server = &server;
@@ -302,7 +302,7 @@ async fn closed_sessions_are_reclaimed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn abandoned_streams_are_reclaimed_by_the_heartbeat() {
-    let Some(server) = super::server().await else { return };
+    let server = super::server().await;
     let streams: Vec<(SseStream, String)> = futures_util::stream::iter(0..50)
         .map(|_| open(&server))
         .buffer_unordered(50)

@@ -3,7 +3,7 @@
 // every message, text or binary, is sent back as is.
 //
 //   PORT=3111 node tests/js/reference/engine-server.js
-//   FERRIO_E2E_URL=http://127.0.0.1:3111 cargo test -p ferrio-tests --test e2e
+//   FERRIO_E2E_URL=http://127.0.0.1:3111 cargo test -p ferrio-tests --test e2e -- --skip streaming
 
 "use strict";
 
