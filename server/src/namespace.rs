@@ -4,6 +4,7 @@
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use bytes::Bytes;
 use dashmap::DashMap;
 use ferrio_protocol::socket::{Limits, Packet};
 use serde_json::{json, Value};
@@ -17,7 +18,7 @@ use crate::handler::{
 };
 use crate::operators::BroadcastOperators;
 use crate::recovery::Recovery;
-use crate::socket::send_encoded;
+use crate::socket::{encoded_frames, send_encoded};
 use crate::Socket;
 use ferrio_protocol::engine::Frame;
 
@@ -37,13 +38,6 @@ pub(crate) struct NsHandlers {
     pub(crate) middlewares: RwLock<Vec<BoxedMiddleware>>,
 }
 
-/// A socket a returning client gets back, its rooms, and the events it missed.
-struct Restored {
-    socket: Socket,
-    rooms: Vec<Room>,
-    missed: Vec<Arc<[Frame]>>,
-}
-
 pub(crate) struct Namespace {
     pub(crate) path: String,
     pub(crate) sockets: DashMap<Sid, Socket>,
@@ -55,32 +49,52 @@ pub(crate) struct Namespace {
 }
 
 impl Namespace {
-    /// With recovery on, gives an event its offset (appended as a last argument, as
-    /// Socket.IO does) so a client can say what it last received.
-    pub(crate) fn stamp(&self, data: &mut Value) -> Option<u64> {
-        let offset = self.recovery.as_ref()?.next_offset();
-        if let Value::Array(args) = data {
-            args.push(Value::String(offset.to_string()));
-        }
-        Some(offset)
+    /// Builds the event packet of `data` and `attachments` and hands it, with its encoded
+    /// frames, to `send`. When `keep` is given and recovery is on, the event is first stamped
+    /// with its offset (appended as a last argument, as Socket.IO does) and kept for the
+    /// clients `keep` selects that may come back ([`Recovery::keep_and_send`]).
+    pub(crate) fn send_event<R>(
+        &self,
+        mut data: Value,
+        attachments: Vec<Bytes>,
+        keep: Option<&BroadcastOptions>,
+        send: impl FnOnce(&Packet, &[Frame]) -> R,
+    ) -> R {
+        let (Some(recovery), Some(opts)) = (&self.recovery, keep) else {
+            let packet = Packet::event(&self.path, data, attachments, None);
+            return send(&packet, &encoded_frames(&packet));
+        };
+        recovery.keep_and_send(
+            opts,
+            |offset| {
+                if let Value::Array(args) = &mut data {
+                    args.push(Value::String(offset.to_string()));
+                }
+                let packet = Packet::event(&self.path, data, attachments, None);
+                let frames = encoded_frames(&packet);
+                (packet, frames)
+            },
+            send,
+        )
     }
 
-    /// Keeps a stamped event for clients that may come back.
-    pub(crate) fn record(&self, offset: Option<u64>, opts: &BroadcastOptions, frames: &[Frame]) {
-        if let (Some(recovery), Some(offset)) = (&self.recovery, offset) {
-            recovery.record(offset, opts, frames);
-        }
-    }
-
-    /// Registers `socket`, sends the CONNECT reply (with the private id when recovery is on),
-    /// then whatever `missed` holds. Returns `false` when the connection is gone.
-    fn admit(&self, engine: &EngineSocket, socket: &Socket, missed: Vec<Arc<[Frame]>>) -> bool {
+    /// Registers `socket`, sends the CONNECT reply (with the private id when recovery is on)
+    /// and whatever `missed` holds, and only then adds it to the adapter and to `rooms`: no
+    /// broadcast reaches the client before its CONNECT reply. Returns `false` when the
+    /// connection is gone; the caller then closes the socket (its disconnect handler may emit,
+    /// which must not happen under the recovery log's lock `admit` may run under).
+    fn admit(
+        &self,
+        engine: &EngineSocket,
+        socket: &Socket,
+        rooms: &[Room],
+        missed: &[Arc<[Frame]>],
+    ) -> bool {
         let Some(client) = engine.data::<Client>() else { return false };
         if engine.is_closed() || !client.register(&self.path, socket.clone()) {
             return false;
         }
         self.sockets.insert(socket.id().clone(), socket.clone());
-        self.adapter.add_socket(socket.id());
         socket.mark_connected();
         let reply = match socket.pid() {
             Some(pid) => json!({ "sid": socket.id().as_str(), "pid": pid.as_str() }),
@@ -89,26 +103,15 @@ impl Namespace {
         if send_encoded(engine, &Packet::connect(&self.path, Some(reply))).is_err()
             || missed.iter().any(|frames| engine.send_frames(frames).is_err())
         {
-            socket.close(crate::DisconnectReason::TransportClose);
             return false;
+        }
+        self.adapter.add_socket(socket.id());
+        if !rooms.is_empty() {
+            self.adapter.join(socket.id(), rooms);
         }
         true
     }
 
-    /// A returning client: its saved socket, if recovery is on and it can be restored.
-    fn try_restore(self: &Arc<Self>, engine: &EngineSocket, auth: &Value) -> Option<Restored> {
-        let recovery = self.recovery.as_ref()?;
-        let (Some(Value::String(pid)), Some(Value::String(offset))) =
-            (auth.get("pid"), auth.get("offset"))
-        else {
-            return None;
-        };
-        let (mut saved, missed) = recovery.restore(pid, offset)?;
-        let rooms = std::mem::take(&mut saved.rooms);
-        let socket = Socket::restored(self.clone(), engine.clone(), auth.clone(), saved);
-        Some(Restored { socket, rooms, missed })
-    }
-    /// Runs the connect flow of a client that sent CONNECT for this namespace.
     /// The connect handler's future for `socket`, or `None` after refusing the socket with a
     /// CONNECT_ERROR because the handler's arguments could not be extracted.
     fn connect_handler(&self, engine: &EngineSocket, socket: &Socket) -> Option<BoxFuture> {
@@ -121,17 +124,39 @@ impl Namespace {
         }
     }
 
-    pub(crate) fn connect(self: &Arc<Self>, engine: EngineSocket, auth: Value) {
-        let ns = self.clone();
-        if let Some(Restored { socket, rooms, missed }) = self.try_restore(&engine, &auth) {
+    /// A returning client: with recovery on and its saved socket restorable, registers that
+    /// socket again (its id, rooms, extensions), sends what it missed and runs the connect
+    /// handler. Returns `false` when there is nothing to restore.
+    fn try_restore(self: &Arc<Self>, engine: &EngineSocket, auth: &Value) -> bool {
+        let Some(recovery) = self.recovery.as_ref() else { return false };
+        let (Some(Value::String(pid)), Some(Value::String(offset))) =
+            (auth.get("pid"), auth.get("offset"))
+        else {
+            return false;
+        };
+        let restored = recovery.restore(pid, offset, |mut saved, missed| {
+            let rooms = std::mem::take(&mut saved.rooms);
+            let socket = Socket::restored(self.clone(), engine.clone(), auth.clone(), saved);
             // A recovered socket skips the middleware, as in Socket.IO: it passed them before.
-            let Some(handler) = ns.connect_handler(&engine, &socket) else { return };
-            if ns.admit(&engine, &socket, missed) {
-                ns.adapter.join(socket.id(), &rooms);
-                run_inline(handler);
-            }
+            let handler = self.connect_handler(engine, &socket)?;
+            let admitted = self.admit(engine, &socket, &rooms, &missed);
+            Some((socket, handler, admitted))
+        });
+        match restored {
+            None => return false,
+            Some(None) => {}
+            Some(Some((_, handler, true))) => run_inline(handler),
+            Some(Some((socket, _, false))) => socket.close(crate::DisconnectReason::TransportClose),
+        }
+        true
+    }
+
+    /// Runs the connect flow of a client that sent CONNECT for this namespace.
+    pub(crate) fn connect(self: &Arc<Self>, engine: EngineSocket, auth: Value) {
+        if self.try_restore(&engine, &auth) {
             return;
         }
+        let ns = self.clone();
         let socket = Socket::new(ns.clone(), engine.clone(), auth);
         let middlewares: Vec<BoxedMiddleware> =
             ns.handlers.middlewares.read().unwrap_or_else(|p| p.into_inner()).clone();
@@ -150,8 +175,10 @@ impl Namespace {
                 }
             }
             let Some(handler) = ns.connect_handler(&engine, &socket) else { return };
-            if ns.admit(&engine, &socket, Vec::new()) {
+            if ns.admit(&engine, &socket, &[], &[]) {
                 handler.await;
+            } else {
+                socket.close(crate::DisconnectReason::TransportClose);
             }
         }));
     }

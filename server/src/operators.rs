@@ -11,7 +11,6 @@ use crate::adapter::{BroadcastOptions, Room, RoomChange};
 use crate::errors::{BroadcastError, SendError};
 use crate::namespace::Namespace;
 use crate::payload::IntoPayload;
-use crate::socket::encoded_frames;
 use crate::Socket;
 
 /// Room names accepted by `to`, `except`, `join` and `leave`: a `&str`, a `String`, a
@@ -143,26 +142,26 @@ impl BroadcastOperators {
     /// Emits `event` to every selected socket. The packet is encoded once; every recipient
     /// gets the same bytes.
     pub fn emit(&self, event: &str, data: impl IntoPayload) -> Result<(), BroadcastError> {
-        let (mut data, attachments) = data.into_payload()?.into_event_data(event);
+        let (data, attachments) = data.into_payload()?.into_event_data(event);
         // Volatile events may be lost anyway: they are not kept for recovery.
-        let offset = if self.volatile { None } else { self.ns.stamp(&mut data) };
-        let packet = Packet::event(&self.ns.path, data, attachments, None);
-        let frames = encoded_frames(&packet);
-        self.ns.record(offset, &self.opts, &frames);
-        let mut failed = Vec::new();
-        for sid in self.ns.adapter.select(&self.opts) {
-            let Some(socket) = self.ns.sockets.get(&sid).map(|s| s.clone()) else { continue };
-            let engine = socket.engine();
-            if self.volatile && !engine.is_idle() {
-                continue;
-            }
-            if let Err(e) = engine.send_frames(&frames) {
-                if !self.volatile {
-                    failed.push((sid, SendError::from(e)));
+        let keep = (!self.volatile).then_some(&self.opts);
+        let failed = self.ns.send_event(data, attachments, keep, |packet, frames| {
+            let mut failed = Vec::new();
+            for sid in self.ns.adapter.select(&self.opts) {
+                let Some(socket) = self.ns.sockets.get(&sid).map(|s| s.clone()) else { continue };
+                let engine = socket.engine();
+                if self.volatile && !engine.is_idle() {
+                    continue;
+                }
+                if let Err(e) = engine.send_frames(frames) {
+                    if !self.volatile {
+                        failed.push((sid, SendError::from(e)));
+                    }
                 }
             }
-        }
-        self.ns.adapter.publish_broadcast(&packet, &self.opts);
+            self.ns.adapter.publish_broadcast(packet, &self.opts);
+            failed
+        });
         if failed.is_empty() {
             Ok(())
         } else {

@@ -6,9 +6,13 @@
 //! Socket.IO does); the namespace keeps the encoded events for `max_disconnection` (at most
 //! 32 MiB of them) so a returning client can be given those after its offset. Only the sockets
 //! that left because their connection failed are kept for recovery, for `max_disconnection`.
+//!
+//! "The events after its offset" are exactly the ones a client missed only if every socket
+//! receives kept events in the order of the log. Emits run on many threads at once, so an
+//! event is stamped, kept and queued to its recipients under the log's lock, and a returning
+//! socket is given its missed events and registered again under that same lock.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -58,18 +62,17 @@ fn frames_len(frames: &[Frame]) -> usize {
     frames.iter().map(Frame::len).sum()
 }
 
-/// The events kept for recovery, oldest first, and their size.
-#[derive(Default)]
+/// The events kept for recovery, oldest first, their size, and the next offset.
 struct Log {
     events: VecDeque<Logged>,
     bytes: usize,
+    next_offset: u64,
 }
 
 /// The recovery state of one namespace.
 pub(crate) struct Recovery {
     max_disconnection: Duration,
     max_log_bytes: usize,
-    next_offset: AtomicU64,
     log: Mutex<Log>,
     saved: Mutex<HashMap<String, Saved>>,
 }
@@ -91,23 +94,30 @@ impl Recovery {
         Recovery {
             max_disconnection,
             max_log_bytes: LOG_MAX_BYTES,
-            next_offset: AtomicU64::new(1),
-            log: Mutex::new(Log::default()),
+            log: Mutex::new(Log { events: VecDeque::new(), bytes: 0, next_offset: 1 }),
             saved: Mutex::new(HashMap::new()),
         }
     }
 
-    /// The offset of the next event.
-    pub(crate) fn next_offset(&self) -> u64 {
-        self.next_offset.fetch_add(1, Ordering::Relaxed)
-    }
-
-    /// Keeps an event sent to `opts` for clients that may come back; forgets expired ones.
-    pub(crate) fn record(&self, offset: u64, opts: &BroadcastOptions, frames: &[Frame]) {
+    /// Gives the next event its offset, has `encode` make it (a packet and its frames), keeps
+    /// the frames for clients that may come back (forgetting expired events) and hands both to
+    /// `send` to queue for the recipients `opts` selects, all under the log's lock (see the
+    /// module docs).
+    pub(crate) fn keep_and_send<P, R>(
+        &self,
+        opts: &BroadcastOptions,
+        encode: impl FnOnce(u64) -> (P, Vec<Frame>),
+        send: impl FnOnce(&P, &[Frame]) -> R,
+    ) -> R {
         let now = Instant::now();
         let mut log = lock(&self.log);
-        log.bytes += frames_len(frames);
-        log.events.push_back(Logged { offset, at: now, opts: opts.clone(), frames: frames.into() });
+        let offset = log.next_offset;
+        log.next_offset += 1;
+        let (packet, frames) = encode(offset);
+        let frames: Arc<[Frame]> = frames.into();
+        let sent = send(&packet, &frames);
+        log.bytes += frames_len(&frames);
+        log.events.push_back(Logged { offset, at: now, opts: opts.clone(), frames });
         while let Some(oldest) = log.events.front() {
             if now.duration_since(oldest.at) <= self.max_disconnection
                 && log.bytes <= self.max_log_bytes
@@ -118,6 +128,7 @@ impl Recovery {
             log.bytes -= size;
             log.events.pop_front();
         }
+        sent
     }
 
     /// Keeps a socket whose connection failed, under its private id.
@@ -128,9 +139,16 @@ impl Recovery {
         all.insert(saved.pid.as_str().to_owned(), saved);
     }
 
-    /// Takes back the socket saved under `pid` and the events it missed after `offset`; `None`
-    /// when it expired, is unknown, or the events after `offset` are no longer all known.
-    pub(crate) fn restore(&self, pid: &str, offset: &str) -> Option<(Saved, Vec<Arc<[Frame]>>)> {
+    /// Takes back the socket saved under `pid` and hands it to `admit` with the events it
+    /// missed after `offset`, under the log's lock: an event sent meanwhile waits for `admit`
+    /// to register the socket again, so it is neither missed nor sent twice. `None` when the
+    /// socket expired or is unknown, or the events after `offset` are no longer all known.
+    pub(crate) fn restore<R>(
+        &self,
+        pid: &str,
+        offset: &str,
+        admit: impl FnOnce(Saved, Vec<Arc<[Frame]>>) -> R,
+    ) -> Option<R> {
         let saved = lock(&self.saved).remove(pid)?;
         if saved.at.elapsed() > self.max_disconnection {
             return None;
@@ -146,7 +164,7 @@ impl Recovery {
             .filter(|e| saved.selected_by(&e.opts))
             .map(|e| e.frames.clone())
             .collect();
-        Some((saved, missed))
+        Some(admit(saved, missed))
     }
 }
 
@@ -159,6 +177,20 @@ mod tests {
         vec![Frame::Text(Str::from_static(s))]
     }
 
+    /// Keeps the one-frame event `text` for `opts`; returns its offset.
+    fn keep(r: &Recovery, opts: &BroadcastOptions, text: &'static str) -> u64 {
+        let mut offset = 0;
+        r.keep_and_send(
+            opts,
+            |o| {
+                offset = o;
+                ((), frame(text))
+            },
+            |_, _| (),
+        );
+        offset
+    }
+
     #[test]
     fn restores_only_what_the_socket_missed_and_was_meant_to_get() {
         let r = Recovery::new(Duration::from_secs(60));
@@ -167,12 +199,9 @@ mod tests {
         let other_room =
             BroadcastOptions { rooms: vec![Room::from("other")], ..Default::default() };
         let mine = BroadcastOptions { rooms: vec![Room::from("mine")], ..Default::default() };
-        let o1 = r.next_offset();
-        r.record(o1, &all, &frame("a"));
-        let o2 = r.next_offset();
-        r.record(o2, &other_room, &frame("b"));
-        let o3 = r.next_offset();
-        r.record(o3, &mine, &frame("c"));
+        let o1 = keep(&r, &all, "a");
+        keep(&r, &other_room, "b");
+        keep(&r, &mine, "c");
         let pid = Sid::random();
         r.save(Saved::new(
             sid.clone(),
@@ -180,11 +209,15 @@ mod tests {
             vec![Room::from("mine")],
             http::Extensions::new(),
         ));
-        let (saved, missed) = r.restore(pid.as_str(), &o1.to_string()).expect("restorable");
+        let (saved, missed) =
+            r.restore(pid.as_str(), &o1.to_string(), |s, m| (s, m)).expect("restorable");
         assert_eq!(saved.sid, sid);
         assert_eq!(missed.len(), 1);
         assert_eq!(&*missed[0], &frame("c")[..]);
-        assert!(r.restore(pid.as_str(), &o1.to_string()).is_none(), "a pid is used once");
+        assert!(
+            r.restore(pid.as_str(), &o1.to_string(), |_, _| ()).is_none(),
+            "a pid is used once"
+        );
     }
 
     #[test]
@@ -193,15 +226,13 @@ mod tests {
         r.max_log_bytes = 2;
         let pid = Sid::random();
         r.save(Saved::new(Sid::random(), pid.clone(), vec![], http::Extensions::new()));
-        let first = r.next_offset();
-        r.record(first, &BroadcastOptions::default(), &frame("a"));
+        let first = keep(&r, &BroadcastOptions::default(), "a");
         for _ in 0..2 {
-            let o = r.next_offset();
-            r.record(o, &BroadcastOptions::default(), &frame("b"));
+            keep(&r, &BroadcastOptions::default(), "b");
         }
         assert_eq!(lock(&r.log).bytes, 2);
         // The first event is gone: what came after it can no longer be vouched for.
-        assert!(r.restore(pid.as_str(), &first.to_string()).is_none());
+        assert!(r.restore(pid.as_str(), &first.to_string(), |_, _| ()).is_none());
     }
 
     #[test]
@@ -209,6 +240,6 @@ mod tests {
         let r = Recovery::new(Duration::from_secs(60));
         let pid = Sid::random();
         r.save(Saved::new(Sid::random(), pid.clone(), vec![], http::Extensions::new()));
-        assert!(r.restore(pid.as_str(), "999").is_none());
+        assert!(r.restore(pid.as_str(), "999", |_, _| ()).is_none());
     }
 }

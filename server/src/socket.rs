@@ -186,21 +186,17 @@ impl Socket {
         if !self.connected() {
             return Err(SendError::Disconnected);
         }
-        let (mut data, attachments) = data.into_payload()?.into_event_data(event);
+        let (data, attachments) = data.into_payload()?.into_event_data(event);
         let ns = &self.0.ns;
-        let offset = ns.stamp(&mut data);
-        let packet = Packet::event(self.ns(), data, attachments, None);
-        if offset.is_some() {
-            let frames = encoded_frames(&packet);
-            let to_me = BroadcastOptions {
-                rooms: vec![Room::from(self.0.id.as_str())],
-                ..Default::default()
-            };
-            ns.record(offset, &to_me, &frames);
-            self.0.engine.send_frames(&frames)?;
-            return Ok(());
+        if ns.recovery.is_none() {
+            return self.send_packet(&Packet::event(self.ns(), data, attachments, None));
         }
-        self.send_packet(&packet)
+        let to_me =
+            BroadcastOptions { rooms: vec![Room::from(self.0.id.as_str())], ..Default::default() };
+        ns.send_event(data, attachments, Some(&to_me), |_, frames| {
+            self.0.engine.send_frames(frames)
+        })?;
+        Ok(())
     }
 
     /// Emits `event` and waits for the client's acknowledgement, at most the configured ack

@@ -183,3 +183,32 @@ async fn volatile_emit_drops_for_a_slow_client_where_a_plain_emit_fails() {
     assert!(!stalled.engine().is_idle());
     io.volatile().emit("m", &9).expect("volatile emits never fail");
 }
+
+/// While another thread broadcasts without pause, each client that joins reads its CONNECT
+/// reply before any broadcast: a socket is added to the adapter only after its reply is queued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_broadcast_reaches_a_client_before_its_connect_reply() {
+    let (server, io) = serve(Ferrio::builder()).await;
+    let _sockets = echo_ns(&io, "/");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let broadcaster = std::thread::spawn({
+        let (io, stop) = (io.clone(), stop.clone());
+        move || {
+            let mut sent = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = io.emit("tick", &sent);
+                sent += 1;
+                std::thread::yield_now();
+            }
+            sent
+        }
+    });
+    for _ in 0..50 {
+        // `join` fails unless the first packet after the open is the CONNECT reply.
+        let (client, _sid) = server.connect().await;
+        drop(client);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let sent = broadcaster.join().expect("broadcaster thread");
+    assert!(sent > 0);
+}

@@ -13,6 +13,7 @@ mod handlers;
 mod invalid;
 mod middleware;
 mod namespaces;
+mod recovery;
 mod rooms;
 mod transports;
 
