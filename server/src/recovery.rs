@@ -69,12 +69,37 @@ struct Log {
     next_offset: u64,
 }
 
+/// The sockets kept for recovery by private id, and their ids in the order they were kept
+/// (with when), so expired ones are forgotten oldest first without a scan of them all.
+#[derive(Default)]
+struct SavedSockets {
+    by_pid: HashMap<String, Saved>,
+    order: VecDeque<(Instant, Sid)>,
+}
+
+impl SavedSockets {
+    /// Forgets the sockets kept longer than `max` before `now`.
+    fn expire(&mut self, now: Instant, max: Duration) {
+        while let Some((at, _)) = self.order.front() {
+            if now.duration_since(*at) <= max {
+                break;
+            }
+            if let Some((at, pid)) = self.order.pop_front() {
+                // A socket recovered and then saved again is kept under the same pid, newer.
+                if self.by_pid.get(pid.as_str()).is_some_and(|s| s.at == at) {
+                    self.by_pid.remove(pid.as_str());
+                }
+            }
+        }
+    }
+}
+
 /// The recovery state of one namespace.
 pub(crate) struct Recovery {
     max_disconnection: Duration,
     max_log_bytes: usize,
     log: Mutex<Log>,
-    saved: Mutex<HashMap<String, Saved>>,
+    saved: Mutex<SavedSockets>,
 }
 
 impl std::fmt::Debug for Recovery {
@@ -95,7 +120,7 @@ impl Recovery {
             max_disconnection,
             max_log_bytes: LOG_MAX_BYTES,
             log: Mutex::new(Log { events: VecDeque::new(), bytes: 0, next_offset: 1 }),
-            saved: Mutex::new(HashMap::new()),
+            saved: Mutex::new(SavedSockets::default()),
         }
     }
 
@@ -133,10 +158,10 @@ impl Recovery {
 
     /// Keeps a socket whose connection failed, under its private id.
     pub(crate) fn save(&self, saved: Saved) {
-        let now = Instant::now();
         let mut all = lock(&self.saved);
-        all.retain(|_, s| now.duration_since(s.at) <= self.max_disconnection);
-        all.insert(saved.pid.as_str().to_owned(), saved);
+        all.expire(saved.at, self.max_disconnection);
+        all.order.push_back((saved.at, saved.pid.clone()));
+        all.by_pid.insert(saved.pid.as_str().to_owned(), saved);
     }
 
     /// Takes back the socket saved under `pid` and hands it to `admit` with the events it
@@ -149,10 +174,11 @@ impl Recovery {
         offset: &str,
         admit: impl FnOnce(Saved, Vec<Arc<[Frame]>>) -> R,
     ) -> Option<R> {
-        let saved = lock(&self.saved).remove(pid)?;
-        if saved.at.elapsed() > self.max_disconnection {
-            return None;
-        }
+        let saved = {
+            let mut all = lock(&self.saved);
+            all.expire(Instant::now(), self.max_disconnection);
+            all.by_pid.remove(pid)?
+        };
         let offset: u64 = offset.parse().ok()?;
         let log = lock(&self.log);
         // The offset must still be in the log, or older events may have been dropped.
@@ -241,5 +267,29 @@ mod tests {
         let pid = Sid::random();
         r.save(Saved::new(Sid::random(), pid.clone(), vec![], http::Extensions::new()));
         assert!(r.restore(pid.as_str(), "999", |_, _| ()).is_none());
+    }
+
+    #[test]
+    fn expired_sockets_are_forgotten_but_not_a_newer_save_under_the_same_pid() {
+        let r = Recovery::new(Duration::from_secs(10));
+        let now = Instant::now();
+        let saved_at = |pid: &Sid, at: Instant| Saved {
+            at,
+            ..Saved::new(Sid::random(), pid.clone(), vec![], http::Extensions::new())
+        };
+        let earlier = now.checked_sub(Duration::from_secs(9)).expect("an instant 9 s ago");
+        let (gone, back, later) = (Sid::random(), Sid::random(), Sid::random());
+        r.save(saved_at(&gone, earlier));
+        r.save(saved_at(&back, earlier));
+        // `back` was recovered and dropped again: saved anew under the same pid.
+        lock(&r.saved).by_pid.remove(back.as_str());
+        r.save(saved_at(&back, now));
+        // 14 s after the first two saves: `gone` and the stale entry of `back` expire.
+        r.save(saved_at(&later, now + Duration::from_secs(5)));
+        let all = lock(&r.saved);
+        assert!(!all.by_pid.contains_key(gone.as_str()));
+        assert!(all.by_pid.contains_key(back.as_str()), "the newer save is kept");
+        assert!(all.by_pid.contains_key(later.as_str()));
+        assert_eq!(all.order.len(), 2);
     }
 }
