@@ -13,6 +13,7 @@ mod channels;
 mod errors;
 mod handshake;
 mod heartbeat;
+mod hostile;
 mod lifecycle;
 mod limits;
 mod polling;

@@ -3,7 +3,7 @@
 //! re-attaching, one stream per sid, the byte budget, HTTP/1.0, the upgrade to websocket, the
 //! errors, and that closed sessions are reclaimed.
 
-mod client;
+pub(crate) mod client;
 mod session;
 mod upgrade;
 mod wire;
