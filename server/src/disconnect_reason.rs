@@ -22,6 +22,8 @@ pub enum DisconnectReason {
     ServerNamespaceDisconnect,
     /// The server closed the whole connection.
     ForcedClose,
+    /// The server is shutting down: [`Io::close`](crate::Io::close).
+    ServerShutdown,
 }
 
 impl DisconnectReason {
@@ -35,6 +37,7 @@ impl DisconnectReason {
             DisconnectReason::ClientNamespaceDisconnect => "client namespace disconnect",
             DisconnectReason::ServerNamespaceDisconnect => "server namespace disconnect",
             DisconnectReason::ForcedClose => "forced close",
+            DisconnectReason::ServerShutdown => "server shutting down",
         }
     }
 }
@@ -49,6 +52,7 @@ impl DisconnectReason {
                 | DisconnectReason::TransportError
                 | DisconnectReason::PingTimeout
                 | DisconnectReason::ForcedClose
+                | DisconnectReason::ServerShutdown
         )
     }
 }

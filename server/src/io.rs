@@ -383,6 +383,43 @@ impl Io {
         self.0.engine.get()
     }
 
+    /// Shuts the server down: every socket of every namespace disconnects (its disconnect
+    /// handler sees [`DisconnectReason::ServerShutdown`](crate::DisconnectReason)), then every
+    /// Engine.IO session closes (see [`EngineIo::close`]). Clients see `transport close` and
+    /// reconnect: to another node, in a rolling deploy. Call it when axum's graceful shutdown
+    /// begins, which otherwise waits for long-polls and streams that do not end by themselves:
+    ///
+    /// ```
+    /// use ferrio::{Ferrio, Socket};
+    ///
+    /// # async fn serve(signal: tokio::sync::oneshot::Receiver<()>) -> std::io::Result<()> {
+    /// let (layer, io) = Ferrio::builder().build_layer();
+    /// io.ns("/", |_socket: Socket| async {});
+    /// let app = axum::Router::new().layer(layer);
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+    /// axum::serve(listener, app)
+    ///     .with_graceful_shutdown(async move {
+    ///         let _ = signal.await; // Ctrl-C, SIGTERM…
+    ///         io.close();
+    ///     })
+    ///     .await
+    /// # }
+    /// ```
+    pub fn close(&self) {
+        let namespaces: Vec<Arc<Namespace>> =
+            self.0.namespaces.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+        for ns in namespaces {
+            let sockets: Vec<crate::Socket> =
+                ns.sockets.iter().map(|s| s.value().clone()).collect();
+            for socket in sockets {
+                socket.close(crate::DisconnectReason::ServerShutdown);
+            }
+        }
+        if let Some(engine) = self.engine() {
+            engine.close();
+        }
+    }
+
     fn operators(&self) -> BroadcastOperators {
         let ns = self.0.namespace("/").unwrap_or_else(|| {
             self.0.new_namespace(

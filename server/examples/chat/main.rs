@@ -163,5 +163,11 @@ async fn main() -> std::io::Result<()> {
     let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("ferrio chat demo: open http://127.0.0.1:{port}");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async move {
+            // Ctrl-C: every browser is told at once (and reconnects when the demo is back).
+            let _ = tokio::signal::ctrl_c().await;
+            io.close();
+        })
+        .await
 }

@@ -119,4 +119,15 @@ impl EngineIo {
     pub fn config(&self) -> &EngineConfig {
         &self.shared.config
     }
+
+    /// Closes every open session (`forced close`), as for a server that shuts down: each
+    /// WebSocket gets a close frame, each pending poll or open stream its close packet, so
+    /// clients learn at once (and reconnect) and axum's graceful shutdown, which waits for
+    /// open requests, can finish. New sessions are still accepted: stop the listener first,
+    /// as `axum::serve(..).with_graceful_shutdown(..)` does.
+    pub fn close(&self) {
+        for socket in self.sockets() {
+            socket.close();
+        }
+    }
 }

@@ -15,6 +15,7 @@ mod middleware;
 mod namespaces;
 mod recovery;
 mod rooms;
+mod shutdown;
 mod transports;
 
 use std::net::SocketAddr;
