@@ -181,8 +181,9 @@ impl Recovery {
         };
         let offset: u64 = offset.parse().ok()?;
         let log = lock(&self.log);
-        // The offset must still be in the log, or older events may have been dropped.
-        let start = log.events.iter().position(|e| e.offset == offset)?;
+        // The offset must still be in the log, or older events may have been dropped. Offsets
+        // are given under the lock in log order, so the log is sorted by them.
+        let start = log.events.binary_search_by_key(&offset, |e| e.offset).ok()?;
         let missed = log
             .events
             .iter()
