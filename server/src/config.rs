@@ -33,6 +33,7 @@ pub struct EngineConfig {
     pub(crate) max_packets_per_payload: usize,
     pub(crate) queue_max_packets: usize,
     pub(crate) queue_max_bytes: usize,
+    pub(crate) close_on_queue_full: bool,
     pub(crate) polling: bool,
     pub(crate) websocket: bool,
     pub(crate) streaming: bool,
@@ -54,6 +55,7 @@ impl Default for EngineConfig {
             max_packets_per_payload: 10_000,
             queue_max_packets: 4096,
             queue_max_bytes: 16 << 20,
+            close_on_queue_full: false,
             polling: true,
             websocket: true,
             streaming: true,
@@ -76,6 +78,7 @@ impl fmt::Debug for EngineConfig {
             .field("max_payload", &self.max_payload)
             .field("queue_max_packets", &self.queue_max_packets)
             .field("queue_max_bytes", &self.queue_max_bytes)
+            .field("close_on_queue_full", &self.close_on_queue_full)
             .field("transports", &self.get_transports())
             .field("cors", &self.cors)
             .field("allow_request", &self.allow_request.is_some())
@@ -136,6 +139,17 @@ impl EngineConfig {
     pub fn queue_bounds(mut self, max_packets: usize, max_bytes: usize) -> Self {
         self.queue_max_packets = max_packets;
         self.queue_max_bytes = max_bytes;
+        self
+    }
+
+    /// What happens to a slow consumer, a session whose outbound queue is full: with `false`
+    /// (the default) the send fails with
+    /// [`SendError::QueueFull`](crate::engine::SendError::QueueFull) and the session stays,
+    /// having missed that message; with `true` the send fails the same way and the session is
+    /// also closed (`forced close`), so its client knows: it reconnects, and with connection
+    /// state recovery gets what it missed, the message that did not fit included.
+    pub fn close_on_queue_full(mut self, close: bool) -> Self {
+        self.close_on_queue_full = close;
         self
     }
 

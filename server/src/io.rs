@@ -135,6 +135,15 @@ impl FerrioBuilder {
         self
     }
 
+    /// Closes a connection whose outbound queue is full instead of only failing the send (see
+    /// [`EngineConfig::close_on_queue_full`]): with [connection state
+    /// recovery](Self::connection_state_recovery), a slow client then misses nothing. Default
+    /// off.
+    pub fn close_on_queue_full(mut self, close: bool) -> Self {
+        self.engine = self.engine.close_on_queue_full(close);
+        self
+    }
+
     /// Bounds of each connection's outbound queue. Defaults 4096 packets, 16 MiB.
     pub fn queue_bounds(mut self, max_packets: usize, max_bytes: usize) -> Self {
         self.engine = self.engine.queue_bounds(max_packets, max_bytes);

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use crate::adapter::{Adapter, BroadcastOptions, Room};
 use crate::client::Client;
-use crate::engine::{EngineSocket, Sid};
+use crate::engine::{EngineSocket, SendError, Sid};
 use crate::handler::{
     boxed_middleware, run_inline, BoxFuture, BoxedConnectHandler, BoxedMiddleware,
     ConnectMiddleware,
@@ -36,6 +36,17 @@ pub(crate) struct SioConfig {
 pub(crate) struct NsHandlers {
     pub(crate) connect: BoxedConnectHandler,
     pub(crate) middlewares: RwLock<Vec<BoxedMiddleware>>,
+}
+
+/// How admitting a socket to its namespace went.
+enum Admission {
+    /// Registered, its CONNECT reply (and missed events) queued.
+    Done,
+    /// The CONNECT reply and missed events do not fit the connection's queue; nothing was
+    /// queued or registered.
+    NoRoom,
+    /// The connection closed, or the client already has a socket in this namespace.
+    Gone,
 }
 
 pub(crate) struct Namespace {
@@ -78,38 +89,43 @@ impl Namespace {
         )
     }
 
-    /// Registers `socket`, sends the CONNECT reply (with the private id when recovery is on)
-    /// and whatever `missed` holds, and only then adds it to the adapter and to `rooms`: no
-    /// broadcast reaches the client before its CONNECT reply. Returns `false` when the
-    /// connection is gone; the caller then closes the socket (its disconnect handler may emit,
-    /// which must not happen under the recovery log's lock `admit` may run under).
+    /// Registers `socket` with its client, queues the CONNECT reply (with the private id when
+    /// recovery is on) together with what the socket `missed`, all or nothing, and only then
+    /// adds it to the adapter and to `rooms`: no broadcast reaches the client before its
+    /// CONNECT reply. Closing the socket after a failure is left to the caller: its disconnect
+    /// handler may emit, which must not happen under the recovery log's lock `admit` may run
+    /// under.
     fn admit(
         &self,
         engine: &EngineSocket,
         socket: &Socket,
         rooms: &[Room],
         missed: &[Arc<[Frame]>],
-    ) -> bool {
-        let Some(client) = engine.data::<Client>() else { return false };
+    ) -> Admission {
+        let Some(client) = engine.data::<Client>() else { return Admission::Gone };
         if engine.is_closed() || !client.register(&self.path, socket.clone()) {
-            return false;
+            return Admission::Gone;
         }
-        self.sockets.insert(socket.id().clone(), socket.clone());
-        socket.mark_connected();
         let reply = match socket.pid() {
             Some(pid) => json!({ "sid": socket.id().as_str(), "pid": pid.as_str() }),
             None => json!({ "sid": socket.id().as_str() }),
         };
-        if send_encoded(engine, &Packet::connect(&self.path, Some(reply))).is_err()
-            || missed.iter().any(|frames| engine.send_frames(frames).is_err())
-        {
-            return false;
+        let mut frames = encoded_frames(&Packet::connect(&self.path, Some(reply)));
+        frames.extend(missed.iter().flat_map(|event| event.iter().cloned()));
+        if let Err(err) = engine.try_send_frames(&frames) {
+            client.forget(&self.path);
+            return match err {
+                SendError::QueueFull => Admission::NoRoom,
+                _ => Admission::Gone,
+            };
         }
+        self.sockets.insert(socket.id().clone(), socket.clone());
+        socket.mark_connected();
         self.adapter.add_socket(socket.id());
         if !rooms.is_empty() {
             self.adapter.join(socket.id(), rooms);
         }
-        true
+        Admission::Done
     }
 
     /// The connect handler's future for `socket`, or `None` after refusing the socket with a
@@ -139,16 +155,21 @@ impl Namespace {
             let socket = Socket::restored(self.clone(), engine.clone(), auth.clone(), saved);
             // A recovered socket skips the middleware, as in Socket.IO: it passed them before.
             let handler = self.connect_handler(engine, &socket)?;
-            let admitted = self.admit(engine, &socket, &rooms, &missed);
-            Some((socket, handler, admitted))
+            let admission = self.admit(engine, &socket, &rooms, &missed);
+            Some((handler, admission))
         });
         match restored {
-            None => return false,
-            Some(None) => {}
-            Some(Some((_, handler, true))) => run_inline(handler),
-            Some(Some((socket, _, false))) => socket.close(crate::DisconnectReason::TransportClose),
+            // Nothing to restore; or what the socket missed does not fit its queue: either
+            // way the client gets a fresh socket (and sees `recovered` false).
+            None | Some(Some((_, Admission::NoRoom))) => false,
+            // Refused: the CONNECT_ERROR is sent.
+            Some(None) => true,
+            Some(Some((handler, Admission::Done))) => {
+                run_inline(handler);
+                true
+            }
+            Some(Some((_, Admission::Gone))) => true,
         }
-        true
     }
 
     /// Runs the connect flow of a client that sent CONNECT for this namespace.
@@ -175,10 +196,12 @@ impl Namespace {
                 }
             }
             let Some(handler) = ns.connect_handler(&engine, &socket) else { return };
-            if ns.admit(&engine, &socket, &[], &[]) {
-                handler.await;
-            } else {
-                socket.close(crate::DisconnectReason::TransportClose);
+            match ns.admit(&engine, &socket, &[], &[]) {
+                Admission::Done => handler.await,
+                // The client would wait for a CONNECT reply that cannot be queued: a slow
+                // consumer. Closing tells it to reconnect.
+                Admission::NoRoom => engine.close(),
+                Admission::Gone => {}
             }
         }));
     }

@@ -51,6 +51,10 @@ pub(crate) struct Session {
     pub(crate) wake: Notify,
     /// Signalled once, when the session closes.
     closed: Notify,
+    /// Signalled when the queue overflowed and `close_on_queue_full` is set: the heartbeat
+    /// task closes the session (not the sender, which may hold locks a disconnect handler
+    /// needs, or run outside the runtime).
+    overflowed: Notify,
     pub(crate) data: OnceLock<Box<dyn Any + Send + Sync>>,
 }
 
@@ -103,6 +107,7 @@ impl Session {
             }),
             wake: Notify::new(),
             closed: Notify::new(),
+            overflowed: Notify::new(),
             data: OnceLock::new(),
         });
         shared.sessions.insert(session.sid.clone(), session.clone());
@@ -117,8 +122,21 @@ impl Session {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Queues `frames` as one unit and wakes the transport.
+    /// Queues `frames` as one unit and wakes the transport. A full queue closes the session
+    /// when `close_on_queue_full` is set.
     pub(crate) fn send_frames<I>(&self, frames: I) -> Result<(), SendError>
+    where
+        I: ExactSizeIterator<Item = Frame> + Clone,
+    {
+        let sent = self.try_send_frames(frames);
+        if sent == Err(SendError::QueueFull) && self.shared.config.close_on_queue_full {
+            self.overflowed.notify_one();
+        }
+        sent
+    }
+
+    /// Queues `frames` as one unit and wakes the transport; a full queue only fails the call.
+    pub(crate) fn try_send_frames<I>(&self, frames: I) -> Result<(), SendError>
     where
         I: ExactSizeIterator<Item = Frame> + Clone,
     {
@@ -236,7 +254,8 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Drives the session's heartbeat until it closes: queues pings, closes on a missed pong.
+/// Drives the session's heartbeat until it closes: queues pings, closes on a missed pong (and
+/// on an overflowed queue, when so configured).
 async fn drive_heartbeat(session: Arc<Session>) {
     loop {
         let closed = session.closed.notified();
@@ -252,6 +271,10 @@ async fn drive_heartbeat(session: Arc<Session>) {
         tokio::select! {
             () = tokio::time::sleep_until(deadline.into()) => {}
             () = &mut closed => return,
+            () = session.overflowed.notified() => {
+                session.close(DisconnectReason::ServerClose);
+                return;
+            }
         }
         let action = session.lock().heartbeat.handle_timeout(Instant::now());
         match action {

@@ -60,6 +60,12 @@ impl EngineSocket {
         self.0.send_frames(frames.iter().cloned())
     }
 
+    /// [`send_frames`](Self::send_frames), except that a full queue never closes the session
+    /// (`close_on_queue_full`): for a send the caller has another way out of.
+    pub(crate) fn try_send_frames(&self, frames: &[Frame]) -> Result<(), SendError> {
+        self.0.try_send_frames(frames.iter().cloned())
+    }
+
     /// The transport the session currently uses.
     pub fn transport(&self) -> TransportKind {
         self.0.lock().transport

@@ -2,6 +2,7 @@
 //! private id and last offset and gets exactly the events it missed, even while several
 //! threads emit at once.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use ferrio::{DisconnectReason, Ferrio, Io, Payload, Socket};
@@ -9,7 +10,7 @@ use serde_json::Value;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::client::Msg;
-use super::{channel, next, serve, Client};
+use super::{channel, next, serve, transports, Client, Server};
 
 /// The `/` namespace, handing each connected socket to the test, and each disconnect reason.
 fn recovering_ns(io: &Io) -> (UnboundedReceiver<Socket>, UnboundedReceiver<String>) {
@@ -143,4 +144,77 @@ async fn events_of_concurrent_emitters_arrive_once_and_in_order_across_drops() {
             );
         }
     }
+}
+
+/// A client that reads its CONNECT reply and then stops polling, as a slow one does: its
+/// Engine.IO sid, and the socket's `sid` and `pid`.
+async fn slow_client(addr: SocketAddr) -> (String, String, String) {
+    let engine_sid = transports::handshake(addr).await;
+    transports::post(addr, &engine_sid, "40").await;
+    let reply = transports::get(addr, &engine_sid).await;
+    let connected: Value = reply
+        .text()
+        .strip_prefix("40")
+        .and_then(|json| serde_json::from_str(json).ok())
+        .unwrap_or_else(|| panic!("expected the CONNECT reply, got {reply:?}"));
+    let field = |name: &str| connected[name].as_str().expect("sid and pid").to_owned();
+    (engine_sid, field("sid"), field("pid"))
+}
+
+/// With `close_on_queue_full`, `events` are emitted to a slow client whose queue holds 8:
+/// the first 8 fit, the rest make the server close the connection (`forced close`). The
+/// client then polls (the 8 events, then the close) and comes back with its pid and offset.
+/// Returns the connection it came back on, what the CONNECT reply said, and the socket's
+/// first `sid`.
+async fn overflow_then_return(events: u64) -> (Client, (String, String), String, Server) {
+    let builder = Ferrio::builder()
+        .connection_state_recovery(Duration::from_secs(30))
+        .queue_bounds(8, 1 << 20)
+        .close_on_queue_full(true);
+    let (server, io) = serve(builder).await;
+    let (mut sockets, mut gone) = recovering_ns(&io);
+    let (engine_sid, sid, pid) = slow_client(server.addr).await;
+    next(&mut sockets).await;
+
+    let sent: Vec<bool> = (1..=events).map(|i| io.emit("n", &(0, i)).is_ok()).collect();
+    assert_eq!(sent.iter().filter(|ok| **ok).count(), 8, "8 fit in the queue: {sent:?}");
+    assert_eq!(next(&mut gone).await, "forced close");
+
+    let backlog = transports::get(server.addr, &engine_sid).await;
+    let mut received = Vec::new();
+    let mut offset = String::new();
+    for packet in backlog.packets() {
+        if let Some((_, i, at)) = packet.starts_with("42").then(|| parse(&packet)).flatten() {
+            received.push(i);
+            offset = at;
+        }
+    }
+    assert_eq!(received, (1..=8).collect::<Vec<u64>>());
+    assert!(backlog.packets().ends_with(&["1".to_owned()]), "the close packet: {backlog:?}");
+
+    let mut client = Client::open(server.addr).await;
+    let reply = join(&mut client, &format!(r#"{{"pid":"{pid}","offset":"{offset}"}}"#)).await;
+    (client, reply, sid, server)
+}
+
+/// With `close_on_queue_full`, a client too slow for its queue is disconnected instead of
+/// silently missing what did not fit; coming back with its offset it gets every event, the
+/// ones that overflowed included, once and in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_client_closed_on_a_full_queue_recovers_every_event() {
+    let (mut client, (back_sid, _), sid, _server) = overflow_then_return(12).await;
+    assert_eq!(back_sid, sid, "recovered");
+    for i in 9..=12 {
+        let text = client.recv_text().await;
+        assert_eq!(parse(&text).map(|(_, n, _)| n), Some(i), "{text}");
+    }
+}
+
+/// What a returning client missed is queued with its CONNECT reply, all or nothing: when it
+/// does not fit the queue, the client gets a fresh socket rather than a gap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_missed_more_than_its_queue_holds_gets_a_fresh_socket() {
+    let (_client, (back_sid, back_pid), sid, _server) = overflow_then_return(20).await;
+    assert_ne!(back_sid, sid, "a fresh socket");
+    assert!(!back_pid.is_empty());
 }

@@ -17,13 +17,15 @@ fn target(sid: Option<&str>) -> String {
     }
 }
 
-async fn get(addr: SocketAddr, sid: &str) -> Response {
+/// `GET` on polling session `sid`; asserts a 200.
+pub(crate) async fn get(addr: SocketAddr, sid: &str) -> Response {
     let response = send(addr, &Request::new("GET", &target(Some(sid)))).await;
     assert_eq!(response.status, 200, "{response:?}");
     response
 }
 
-async fn post(addr: SocketAddr, sid: &str, body: &str) {
+/// `POST` of `body` on polling session `sid`; asserts `ok`.
+pub(crate) async fn post(addr: SocketAddr, sid: &str, body: &str) {
     let request = Request::new("POST", &target(Some(sid)))
         .header("Content-Type", "text/plain;charset=UTF-8")
         .body(body);
@@ -32,7 +34,7 @@ async fn post(addr: SocketAddr, sid: &str, body: &str) {
 }
 
 /// Opens a polling session; returns its Engine.IO sid.
-async fn handshake(addr: SocketAddr) -> String {
+pub(crate) async fn handshake(addr: SocketAddr) -> String {
     let response = send(addr, &Request::new("GET", &target(None))).await;
     assert_eq!(response.status, 200, "{response:?}");
     let open: serde_json::Value =
