@@ -176,8 +176,10 @@ async fn overflow_then_return(events: u64) -> (Client, (String, String), String,
     let (engine_sid, sid, pid) = slow_client(server.addr).await;
     next(&mut sockets).await;
 
+    // The first 8 fit, the 9th does not; the later ones may find the socket already gone
+    // (the connection closes concurrently). All of them are kept for the client's return.
     let sent: Vec<bool> = (1..=events).map(|i| io.emit("n", &(0, i)).is_ok()).collect();
-    assert_eq!(sent.iter().filter(|ok| **ok).count(), 8, "8 fit in the queue: {sent:?}");
+    assert_eq!(sent[..9], [true, true, true, true, true, true, true, true, false], "{sent:?}");
     assert_eq!(next(&mut gone).await, "forced close");
 
     let backlog = transports::get(server.addr, &engine_sid).await;
