@@ -52,6 +52,10 @@ async fn close_ends_every_transport_and_lets_graceful_shutdown_finish() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("local addr");
     let (shutdown, signal) = oneshot::channel::<()>();
+    // The graceful shutdown stops the listener once its future completes: it waits for the
+    // test's go, so that a poll still on its way to the server is not refused.
+    let (closed, io_closed) = oneshot::channel::<()>();
+    let (proceed, go) = oneshot::channel::<()>();
     let server = tokio::spawn({
         let io = io.clone();
         let app = axum::Router::new().layer(layer);
@@ -60,6 +64,8 @@ async fn close_ends_every_transport_and_lets_graceful_shutdown_finish() {
                 .with_graceful_shutdown(async move {
                     let _ = signal.await;
                     io.close();
+                    let _ = closed.send(());
+                    let _ = go.await;
                 })
                 .await
         }
@@ -94,15 +100,19 @@ async fn close_ends_every_transport_and_lets_graceful_shutdown_finish() {
     assert_eq!(io.engine().expect("engine").session_count(), 3);
 
     shutdown.send(()).expect("the server is running");
-    within("the graceful shutdown", STEP, server)
-        .await
-        .expect("server task")
-        .expect("axum::serve ends cleanly");
+    within("io.close()", STEP, io_closed).await.expect("the shutdown future ran");
     ws.expect_closed().await;
+    // The poll gets the close packet: at once if it was pending, else when it arrives.
     let last_poll = within("the pending poll", STEP, pending).await.expect("poll task");
     assert_eq!(last_poll.status, 200);
     assert!(last_poll.packets().contains(&"1".to_owned()), "the close packet: {last_poll:?}");
     assert!(stream.rest().await.contains(&Frame::Text("1".into())), "the close packet");
+    // Nothing is left open: the graceful shutdown finishes.
+    proceed.send(()).expect("the shutdown future waits");
+    within("the graceful shutdown", STEP, server)
+        .await
+        .expect("server task")
+        .expect("axum::serve ends cleanly");
     for _ in 0..3 {
         assert_eq!(next(&mut reasons).await, DisconnectReason::ServerShutdown);
     }
