@@ -119,7 +119,7 @@ impl SocketIoHandler {
                 let Some(socket) = client.socket(&nsp) else { return };
                 let (name, payload) = Payload::from_event_data(data, attachments);
                 if let Some(name) = name {
-                    socket.on_event(&name, payload, id);
+                    socket.on_event(name, payload, id);
                 }
             }
             PacketKind::Ack | PacketKind::BinaryAck => {

@@ -76,6 +76,27 @@ impl<T: DeserializeOwned> FromConnect for TryData<T> {
     }
 }
 
+/// The name of the event, for a handler that serves several: [`Socket::on_any`].
+///
+/// ```
+/// use ferrio::extract::Event;
+/// use ferrio::{Payload, Socket};
+///
+/// fn log_everything(socket: &Socket) {
+///     socket.on_any(|Event(name): Event, payload: Payload| async move {
+///         println!("{name}: {:?}", payload.args);
+///     });
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event(pub String);
+
+impl FromEvent for Event {
+    fn from_event(parts: &mut EventParts) -> Result<Self, ExtractError> {
+        Ok(Event(std::mem::take(&mut parts.event)))
+    }
+}
+
 impl FromEvent for Payload {
     fn from_event(parts: &mut EventParts) -> Result<Self, ExtractError> {
         Ok(std::mem::take(&mut parts.payload))

@@ -49,6 +49,7 @@ pub(crate) struct SocketInner {
     pub(crate) engine: EngineSocket,
     auth: Value,
     handlers: RwLock<HashMap<String, BoxedEventHandler>>,
+    any_handler: RwLock<Option<BoxedEventHandler>>,
     disconnect_handler: Mutex<Option<BoxedDisconnectHandler>>,
     pub(crate) acks: ack::PendingAcks,
     connected: AtomicBool,
@@ -104,6 +105,7 @@ impl Socket {
             engine,
             auth,
             handlers: RwLock::new(HashMap::new()),
+            any_handler: RwLock::new(None),
             disconnect_handler: Mutex::new(None),
             acks: ack::PendingAcks::default(),
             connected: AtomicBool::new(false),
@@ -168,6 +170,31 @@ impl Socket {
     {
         let mut handlers = self.0.handlers.write().unwrap_or_else(|p| p.into_inner());
         handlers.insert(event.into(), boxed_event_handler(handler));
+    }
+
+    /// Calls `handler` for every event the client emits, before the event's own handler (as
+    /// Socket.IO's `onAny`); replaces an earlier one. The [`Event`](crate::extract::Event)
+    /// extractor gives the name. It gets the client's acknowledgement only when the event has
+    /// no handler of its own.
+    ///
+    /// ```
+    /// use ferrio::extract::Event;
+    /// use ferrio::{Ferrio, Payload, Socket};
+    ///
+    /// let (_layer, io) = Ferrio::builder().build_layer();
+    /// io.ns("/", |socket: Socket| async move {
+    ///     socket.on_any(|socket: Socket, Event(name): Event, payload: Payload| async move {
+    ///         tracing::debug!(sid = %socket.id(), name, args = payload.args.len(), "event");
+    ///     });
+    /// });
+    /// ```
+    pub fn on_any<H, T>(&self, handler: H)
+    where
+        H: EventHandler<T>,
+        T: 'static,
+    {
+        *self.0.any_handler.write().unwrap_or_else(|p| p.into_inner()) =
+            Some(boxed_event_handler(handler));
     }
 
     /// Calls `handler` once when the socket disconnects, with the reason.
@@ -336,15 +363,34 @@ impl Socket {
     }
 
     /// Runs the handler of `event`, if any.
-    pub(crate) fn on_event(&self, event: &str, payload: Payload, ack_id: Option<u64>) {
-        let handler = self.0.handlers.read().unwrap_or_else(|p| p.into_inner()).get(event).cloned();
-        let Some(handler) = handler else {
-            tracing::trace!(sid = %self.0.id, event, "no handler for event");
-            return;
-        };
-        match handler.call(EventParts { socket: self.clone(), payload, ack_id }) {
+    /// Runs the handlers of `event`: the [`on_any`](Self::on_any) one, then the event's own.
+    pub(crate) fn on_event(&self, event: String, payload: Payload, ack_id: Option<u64>) {
+        let handler =
+            self.0.handlers.read().unwrap_or_else(|p| p.into_inner()).get(&event).cloned();
+        let any = self.0.any_handler.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let socket = self.clone();
+        match (any, handler) {
+            (None, None) => tracing::trace!(sid = %self.0.id, event, "no handler for event"),
+            (Some(only), None) | (None, Some(only)) => {
+                self.run_event_handler(&only, EventParts { socket, event, payload, ack_id });
+            }
+            (Some(any), Some(handler)) => {
+                let parts = EventParts {
+                    socket: socket.clone(),
+                    event: event.clone(),
+                    payload: payload.clone(),
+                    ack_id: None,
+                };
+                self.run_event_handler(&any, parts);
+                self.run_event_handler(&handler, EventParts { socket, event, payload, ack_id });
+            }
+        }
+    }
+
+    fn run_event_handler(&self, handler: &BoxedEventHandler, parts: EventParts) {
+        match handler.call(parts) {
             Ok(future) => run_inline(future),
-            Err(err) => tracing::debug!(sid = %self.0.id, event, %err, "event handler not called"),
+            Err(err) => tracing::debug!(sid = %self.0.id, %err, "event handler not called"),
         }
     }
 

@@ -11,6 +11,7 @@ use crate::{Payload, Socket};
 #[derive(Debug)]
 pub struct EventParts {
     pub(crate) socket: Socket,
+    pub(crate) event: String,
     pub(crate) payload: Payload,
     pub(crate) ack_id: Option<u64>,
 }
@@ -26,7 +27,7 @@ pub trait FromEvent: Sized {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an event handler",
     note = "an event handler is an async fn or closure returning `()` whose arguments are extractors \
-            such as `Socket`, `Data<T>`, `TryData<T>`, `Payload`, `Ack`, `State<T>` (at most 8)"
+            such as `Socket`, `Event`, `Data<T>`, `TryData<T>`, `Payload`, `Ack`, `State<T>` (at most 8)"
 )]
 pub trait EventHandler<T>: Send + Sync + 'static {
     /// Extracts the arguments and returns the handler's future.

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use ferrio::extract::Event;
 use ferrio::{Ferrio, Payload, Socket};
 use serde_json::json;
 
@@ -256,4 +257,47 @@ async fn a_panicking_handler_leaves_no_ghost_socket() {
         other => panic!("unexpected {other:?}"),
     }
     bystander.assert_echo("unaffected").await;
+}
+
+/// `on_any` sees every event, with its name, before the event's own handler; it answers the
+/// acknowledgement only of events without a handler of their own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_any_sees_every_event_first_and_acks_the_unhandled_ones() {
+    let (server, io) = serve(Ferrio::builder()).await;
+    let (seen_tx, mut seen) = channel();
+    io.ns("/", move |socket: Socket| {
+        let seen_tx = seen_tx.clone();
+        async move {
+            let any_tx = seen_tx.clone();
+            socket.on_any(
+                move |Event(name): Event, payload: Payload, ack: ferrio::extract::Ack| {
+                    let any_tx = any_tx.clone();
+                    async move {
+                        let _ = any_tx.send(format!("any {name} {:?}", payload.args));
+                        let _ = ack.send(&format!("any acked {name}"));
+                    }
+                },
+            );
+            socket.on(
+                "echo",
+                move |socket: Socket, payload: Payload, ack: ferrio::extract::Ack| {
+                    let seen_tx = seen_tx.clone();
+                    async move {
+                        let _ = seen_tx.send(format!("echo {:?}", payload.args));
+                        let _ = ack.send("echo acked");
+                        let _ = socket.emit("echo", payload);
+                    }
+                },
+            );
+        }
+    });
+    let (mut client, _) = server.connect().await;
+    client.send(r#"421["echo","x"]"#).await;
+    assert_eq!(next(&mut seen).await, r#"any echo [String("x")]"#);
+    assert_eq!(next(&mut seen).await, r#"echo [String("x")]"#);
+    client.expect(r#"431["echo acked"]"#).await;
+    client.expect(r#"42["echo","x"]"#).await;
+    client.send(r#"422["other",1,{"a":2}]"#).await;
+    assert_eq!(next(&mut seen).await, r#"any other [Number(1), Object {"a": Number(2)}]"#);
+    client.expect(r#"432["any acked other"]"#).await;
 }
