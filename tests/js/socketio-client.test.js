@@ -140,6 +140,13 @@ async function connected(socket, mode) {
   return socket;
 }
 
+/** How many times each value occurs in `values`. */
+function countOf(values) {
+  const counts = {};
+  for (const value of values) counts[value] = (counts[value] || 0) + 1;
+  return counts;
+}
+
 /**
  * Emits `echo` once `socket` is connected and waits for its reply: `{ echoed, connectedAt }`, or
  * `{ dropped }` (what happened) when the connection was lost on the way, as a client that
@@ -586,7 +593,7 @@ for (const mode of MODES) {
         console.log(
           `[${mode.name}] ${count} clients: all connected in ${(lastConnectedAt - started).toFixed(0)} ms, ` +
             `all echoed in ${(done - started).toFixed(0)} ms; ${lateClients.length} reconnected ` +
-            `after a missed heartbeat${lateClients.length ? ` (${lateClients.join(", ")})` : ""}`,
+            `after a missed heartbeat${lateClients.length ? ` ${JSON.stringify(countOf(lateClients))}` : ""}`,
         );
       } finally {
         for (const socket of sockets) socket.disconnect();
