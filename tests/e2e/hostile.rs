@@ -24,8 +24,20 @@ use crate::support::{within, Frame, STEP};
 const ROUNDS: u64 = 600;
 const CONCURRENCY: usize = 20;
 
-/// Pieces hostile packets are made of: packet types, namespaces, JSON fragments, the names
-/// and placeholders the server gives meaning to, numbers at the edges, odd characters.
+/// The events the conformance server handles, as JSON strings.
+const HANDLED: &[&str] = &[
+    "\"echo\"",
+    "\"echo-ack\"",
+    "\"join\"",
+    "\"leave\"",
+    "\"room-broadcast\"",
+    "\"server-ask\"",
+    "\"message\"",
+    "\"message-with-ack\"",
+];
+
+/// Pieces hostile packets are made of (with [`HANDLED`]): packet types, namespaces, JSON
+/// fragments, reserved names and placeholders, numbers at the edges, odd characters.
 const PIECES: &[&str] = &[
     "0",
     "1",
@@ -54,12 +66,6 @@ const PIECES: &[&str] = &[
     "}",
     "\"",
     ":",
-    "\"echo\"",
-    "\"echo-ack\"",
-    "\"join\"",
-    "\"leave\"",
-    "\"room-broadcast\"",
-    "\"server-ask\"",
     "\"bye\"",
     "\"connect\"",
     "\"disconnect\"",
@@ -132,7 +138,9 @@ impl Rng {
 
     /// One to `max` pieces, concatenated.
     fn packet(&mut self, max: usize) -> String {
-        (0..1 + self.below(max)).map(|_| self.pick(PIECES)).collect()
+        (0..1 + self.below(max))
+            .map(|_| if self.chance(15) { self.pick(HANDLED) } else { self.pick(PIECES) })
+            .collect()
     }
 
     /// A valid EVENT for namespace `nsp` (`""` or `"/custom,"`) that the server handles, with
@@ -140,16 +148,7 @@ impl Rng {
     /// returns it and its number of attachments.
     fn event(&mut self, nsp: &str) -> (String, usize) {
         let id = self.pick(&["", "", "0", "7"]);
-        let name = self.pick(&[
-            "\"echo\"",
-            "\"echo-ack\"",
-            "\"join\"",
-            "\"leave\"",
-            "\"room-broadcast\"",
-            "\"server-ask\"",
-            "\"message\"",
-            "\"message-with-ack\"",
-        ]);
+        let name = self.pick(HANDLED);
         let args: String =
             (0..self.below(4)).map(|_| format!(",{}", self.json(2, false))).collect();
         if self.chance(20) {

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use ferrio::{AckError, Ferrio, Payload};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
+use tokio::task::JoinHandle;
 
 use super::transports::connect_and_stop_polling;
 use super::{echo_ns, next, serve, Client};
@@ -94,26 +95,31 @@ async fn no_answer_within_the_timeout_is_a_timeout_and_a_late_answer_is_ignored(
     assert!(socket.connected());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_builder_ack_timeout_is_the_default() {
-    let (server, io) = serve(Ferrio::builder().ack_timeout(Duration::from_millis(150))).await;
+/// A server from `builder` whose socket asks its client `420["ask",1]` (already received):
+/// the client, the pending answer, and the server (kept alive by the caller).
+async fn asked(
+    builder: ferrio::FerrioBuilder,
+) -> (Client, JoinHandle<Result<Value, AckError>>, super::Server) {
+    let (server, io) = serve(builder).await;
     let mut sockets = echo_ns(&io, "/");
     let (mut client, _) = server.connect().await;
     let socket = next(&mut sockets).await;
     let answer = tokio::spawn(socket.emit_with_ack::<Value>("ask", &1));
     client.expect(r#"420["ask",1]"#).await;
+    (client, answer, server)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_builder_ack_timeout_is_the_default() {
+    let builder = Ferrio::builder().ack_timeout(Duration::from_millis(150));
+    let (_client, answer, _server) = asked(builder).await;
     let result = within("the ack timeout", STEP, answer).await.unwrap();
     assert!(matches!(result, Err(AckError::Timeout)), "{result:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closing_the_connection_while_waiting_is_disconnected() {
-    let (server, io) = serve(Ferrio::builder()).await;
-    let mut sockets = echo_ns(&io, "/");
-    let (mut client, _) = server.connect().await;
-    let socket = next(&mut sockets).await;
-    let answer = tokio::spawn(socket.emit_with_ack::<Value>("ask", &1));
-    client.expect(r#"420["ask",1]"#).await;
+    let (client, answer, _server) = asked(Ferrio::builder()).await;
     client.close().await;
     let result = within("the ack to fail", STEP, answer).await.unwrap();
     assert!(matches!(result, Err(AckError::Disconnected)), "{result:?}");
@@ -121,12 +127,7 @@ async fn closing_the_connection_while_waiting_is_disconnected() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leaving_the_namespace_while_waiting_is_disconnected() {
-    let (server, io) = serve(Ferrio::builder()).await;
-    let mut sockets = echo_ns(&io, "/");
-    let (mut client, _) = server.connect().await;
-    let socket = next(&mut sockets).await;
-    let answer = tokio::spawn(socket.emit_with_ack::<Value>("ask", &1));
-    client.expect(r#"420["ask",1]"#).await;
+    let (mut client, answer, _server) = asked(Ferrio::builder()).await;
     client.send("41").await;
     let result = within("the ack to fail", STEP, answer).await.unwrap();
     assert!(matches!(result, Err(AckError::Disconnected)), "{result:?}");
