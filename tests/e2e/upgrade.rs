@@ -5,18 +5,11 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 
+use crate::support::upgrade::{finish_over_websocket, numbered_message, probe_ws};
 use crate::support::{
     assert_error, payload_item, server, unb64, Frame, PollingClient, Request, TestServer, Ws,
     BAD_REQUEST, MARGIN, STEP, UPGRADE_TIMEOUT,
 };
-
-/// Opens the probe WebSocket for `sid`.
-async fn probe_ws(server: &TestServer, sid: &str) -> Ws {
-    server
-        .ws(&format!("EIO=4&transport=websocket&sid={sid}"))
-        .await
-        .expect("websocket upgrade handshake")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upgrade_sequence() {
@@ -56,11 +49,7 @@ async fn upgrade_sequence() {
 
 /// One message of the upgrade traffic, as expected back.
 fn message(session: usize, i: usize) -> Frame {
-    if i % 4 == 3 {
-        Frame::Binary(format!("bin {session}-{i}").into_bytes())
-    } else {
-        Frame::Text(format!("4msg {session}-{i}"))
-    }
+    numbered_message(session, i, "")
 }
 
 /// Decodes a packet received over polling into a message, `None` for ping and noop.
@@ -108,36 +97,7 @@ async fn upgrade_under_traffic(server: &TestServer, session: usize) {
     let over_polling: Vec<Frame> =
         client.pause().await.iter().filter_map(|p| from_polling(p)).collect();
     ws.send_text("5").await;
-    for _ in 0..10 {
-        let frame = message(session, sent.len());
-        match &frame {
-            Frame::Text(text) => ws.send_text(text.clone()).await,
-            Frame::Binary(bytes) => ws.send_binary(bytes.clone()).await,
-            other => unreachable!("{other:?}"),
-        }
-        sent.push(frame);
-    }
-    let last = sent.last().cloned().expect("sent something");
-    let mut over_ws = Vec::new();
-    loop {
-        let frame = ws.recv_message().await;
-        assert!(
-            matches!(frame, Frame::Text(_) | Frame::Binary(_)),
-            "session {session}: websocket ended: {frame:?}"
-        );
-        over_ws.push(frame.clone());
-        if frame == last || over_polling.len() + over_ws.len() > sent.len() {
-            break;
-        }
-    }
-    assert!(over_ws.len() >= 10, "session {session}: {} echoes over websocket", over_ws.len());
-    let mut received = over_polling;
-    received.extend(over_ws);
-    assert_eq!(
-        received, sent,
-        "session {session}: echoes lost, duplicated or reordered across the upgrade"
-    );
-
+    finish_over_websocket(&mut ws, session, &mut sent, over_polling, |i| message(session, i)).await;
     assert_error(&server.poll(&sid).await, 400, BAD_REQUEST);
     ws.close().await;
 }

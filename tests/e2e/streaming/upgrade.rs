@@ -10,18 +10,11 @@ use tokio::task::JoinHandle;
 
 use super::client::SseStream;
 use super::{events_without_pings, next_message, open, post, post_ok, reattach, session_query};
+use crate::support::upgrade::{finish_over_websocket, numbered_message, probe_ws};
 use crate::support::{
-    assert_error, payload_item, within, Frame, TestServer, Ws, BAD_REQUEST, MARGIN, STEP,
+    assert_error, payload_item, within, Frame, TestServer, BAD_REQUEST, MARGIN, STEP,
     UPGRADE_TIMEOUT,
 };
-
-/// Opens the probe WebSocket for `sid`.
-async fn probe_ws(server: &TestServer, sid: &str) -> Ws {
-    server
-        .ws(&format!("EIO=4&transport=websocket&sid={sid}"))
-        .await
-        .expect("websocket upgrade handshake")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upgrade_sequence() {
@@ -58,13 +51,9 @@ async fn upgrade_sequence() {
     server.wait_engine_sessions(0, STEP).await;
 }
 
-/// One message of the upgrade traffic, as expected back.
+/// One message of the upgrade traffic, as expected back (text over two lines: two `data:`).
 fn message(session: usize, i: usize) -> Frame {
-    if i % 4 == 3 {
-        Frame::Binary(format!("bin {session}-{i}").into_bytes())
-    } else {
-        Frame::Text(format!("4msg {session}-{i}\nline 2"))
-    }
+    numbered_message(session, i, "\nline 2")
 }
 
 /// The client side of a streaming session during an upgrade: the stream read in the
@@ -161,40 +150,12 @@ async fn upgrade_under_traffic(server: &TestServer, session: usize) {
 
     // Paused (no POST in flight): complete the upgrade, then send over the websocket.
     ws.send_text("5").await;
-    for _ in 0..10 {
-        let frame = message(session, traffic.sent.len());
-        match &frame {
-            Frame::Text(text) => ws.send_text(text.clone()).await,
-            Frame::Binary(bytes) => ws.send_binary(bytes.clone()).await,
-            other => unreachable!("{other:?}"),
-        }
-        traffic.sent.push(frame);
-    }
-    let sent = &traffic.sent;
-    let last = sent.last().cloned().expect("sent something");
-    let mut received = traffic.over_stream.clone();
-    let over_stream = received.len();
-    loop {
-        let frame = ws.recv_message().await;
-        assert!(
-            matches!(frame, Frame::Text(_) | Frame::Binary(_)),
-            "session {session}: websocket ended: {frame:?}"
-        );
-        received.push(frame.clone());
-        if frame == last || received.len() > sent.len() {
-            break;
-        }
-    }
-    assert!(over_stream >= 1, "session {session}: {over_stream} echoes over the stream");
-    assert!(
-        received.len() - over_stream >= 10,
-        "session {session}: {} echoes over websocket",
-        received.len() - over_stream
-    );
-    assert_eq!(
-        &received, sent,
-        "session {session}: echoes lost, duplicated or reordered across the upgrade"
-    );
+    let over_stream = traffic.over_stream.clone();
+    assert!(!over_stream.is_empty(), "session {session}: no echo over the stream");
+    finish_over_websocket(&mut ws, session, &mut traffic.sent, over_stream, |i| {
+        message(session, i)
+    })
+    .await;
     assert_error(&server.get(&session_query(&sid)).await, 400, BAD_REQUEST);
     ws.close().await;
 }

@@ -10,6 +10,7 @@
 
 pub(crate) mod http;
 pub(crate) mod polling;
+pub(crate) mod upgrade;
 pub(crate) mod ws;
 
 use std::future::Future;
