@@ -78,6 +78,29 @@ pub(crate) fn echo_ns(io: &Io, path: &str) -> UnboundedReceiver<Socket> {
     rx
 }
 
+/// Registers namespace `path` with a connect handler that hands each socket to the test, and
+/// then the reason of each disconnect.
+pub(crate) fn watched_ns(
+    io: &Io,
+    path: &str,
+) -> (UnboundedReceiver<Socket>, UnboundedReceiver<ferrio::DisconnectReason>) {
+    let (sockets_tx, sockets) = unbounded_channel();
+    let (reasons_tx, reasons) = unbounded_channel();
+    io.ns(path, move |socket: Socket| {
+        let (sockets_tx, reasons_tx) = (sockets_tx.clone(), reasons_tx.clone());
+        async move {
+            socket.on_disconnect(move |_: Socket, reason: ferrio::DisconnectReason| {
+                let reasons_tx = reasons_tx.clone();
+                async move {
+                    let _ = reasons_tx.send(reason);
+                }
+            });
+            let _ = sockets_tx.send(socket);
+        }
+    });
+    (sockets, reasons)
+}
+
 /// `echo`: emits the event's arguments back to the sender under the same name.
 pub(crate) fn add_echo(socket: &Socket) {
     socket.on("echo", |socket: Socket, payload: Payload| async move {

@@ -5,31 +5,11 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use ferrio::{DisconnectReason, Ferrio, Io, Payload, Socket};
+use ferrio::{DisconnectReason, Ferrio, Payload};
 use serde_json::Value;
-use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::client::Msg;
-use super::{channel, next, serve, transports, Client, Server};
-
-/// The `/` namespace, handing each connected socket to the test, and each disconnect reason.
-fn recovering_ns(io: &Io) -> (UnboundedReceiver<Socket>, UnboundedReceiver<String>) {
-    let (sockets_tx, sockets) = channel();
-    let (gone_tx, gone) = channel();
-    io.ns("/", move |socket: Socket| {
-        let (sockets_tx, gone_tx) = (sockets_tx.clone(), gone_tx.clone());
-        async move {
-            socket.on_disconnect(move |_: Socket, reason: DisconnectReason| {
-                let gone_tx = gone_tx.clone();
-                async move {
-                    let _ = gone_tx.send(reason.to_string());
-                }
-            });
-            let _ = sockets_tx.send(socket);
-        }
-    });
-    (sockets, gone)
-}
+use super::{next, serve, transports, watched_ns, Client, Server};
 
 /// Sends CONNECT for `/` with `auth`; returns the reply's `sid` and `pid`.
 async fn join(client: &mut Client, auth: &str) -> (String, String) {
@@ -74,7 +54,7 @@ async fn events_of_concurrent_emitters_arrive_once_and_in_order_across_drops() {
         .connection_state_recovery(Duration::from_secs(30))
         .queue_bounds(1 << 20, 1 << 30);
     let (server, io) = serve(builder).await;
-    let (mut sockets, mut gone) = recovering_ns(&io);
+    let (mut sockets, mut gone) = watched_ns(&io, "/");
 
     let mut client = Client::open(server.addr).await;
     let (sid, pid) = join(&mut client, "").await;
@@ -113,7 +93,11 @@ async fn events_of_concurrent_emitters_arrive_once_and_in_order_across_drops() {
             // Drop the connection without a close frame, wait for the server to notice, and
             // come back with the pid and the last offset.
             drop(client);
-            assert_eq!(next(&mut gone).await, "transport close", "a dropped connection");
+            assert_eq!(
+                next(&mut gone).await,
+                DisconnectReason::TransportClose,
+                "a dropped connection"
+            );
             client = Client::open(server.addr).await;
             let auth = format!(r#"{{"pid":"{pid}","offset":"{offset}"}}"#);
             assert_eq!(join(&mut client, &auth).await, (sid.clone(), pid.clone()), "recovered");
@@ -172,7 +156,7 @@ async fn overflow_then_return(events: u64) -> (Client, (String, String), String,
         .queue_bounds(8, 1 << 20)
         .close_on_queue_full(true);
     let (server, io) = serve(builder).await;
-    let (mut sockets, mut gone) = recovering_ns(&io);
+    let (mut sockets, mut gone) = watched_ns(&io, "/");
     let (engine_sid, sid, pid) = slow_client(server.addr).await;
     next(&mut sockets).await;
 
@@ -180,7 +164,7 @@ async fn overflow_then_return(events: u64) -> (Client, (String, String), String,
     // (the connection closes concurrently). All of them are kept for the client's return.
     let sent: Vec<bool> = (1..=events).map(|i| io.emit("n", &(0, i)).is_ok()).collect();
     assert_eq!(sent[..9], [true, true, true, true, true, true, true, true, false], "{sent:?}");
-    assert_eq!(next(&mut gone).await, "forced close");
+    assert_eq!(next(&mut gone).await, DisconnectReason::ForcedClose);
 
     let backlog = transports::get(server.addr, &engine_sid).await;
     let mut received = Vec::new();

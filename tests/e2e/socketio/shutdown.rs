@@ -4,10 +4,10 @@
 
 use std::net::SocketAddr;
 
-use ferrio::{DisconnectReason, Ferrio, Socket};
+use ferrio::{DisconnectReason, Ferrio};
 use tokio::sync::oneshot;
 
-use super::{channel, next, Client};
+use super::{next, watched_ns, Client};
 use crate::streaming::client::SseStream;
 use crate::support::http::{send, Request, Response};
 use crate::support::{within, Frame, STEP};
@@ -35,20 +35,7 @@ async fn poll(addr: SocketAddr, target: &str) -> Response {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn close_ends_every_transport_and_lets_graceful_shutdown_finish() {
     let (layer, io) = Ferrio::builder().build_layer();
-    let (sockets_tx, mut sockets) = channel();
-    let (reasons_tx, mut reasons) = channel();
-    io.ns("/", move |socket: Socket| {
-        let (sockets_tx, reasons_tx) = (sockets_tx.clone(), reasons_tx.clone());
-        async move {
-            socket.on_disconnect(move |_: Socket, reason: DisconnectReason| {
-                let reasons_tx = reasons_tx.clone();
-                async move {
-                    let _ = reasons_tx.send(reason);
-                }
-            });
-            let _ = sockets_tx.send(socket);
-        }
-    });
+    let (mut sockets, mut reasons) = watched_ns(&io, "/");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("local addr");
     let (shutdown, signal) = oneshot::channel::<()>();
