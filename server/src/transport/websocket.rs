@@ -295,7 +295,9 @@ async fn drain_and_close(session: &Arc<Session>, ws: &mut Ws) -> bool {
 /// reads it.
 async fn linger(ws: &mut Ws) {
     use tokio::io::AsyncReadExt;
-    let mut sink = [0u8; 8192];
+    // On the heap: an array here would sit in the state of every connection's task, which
+    // awaits this function somewhere (8 KiB more per idle session).
+    let mut sink = vec![0u8; 8192];
     let drain = async {
         while let Ok(n) = ws.get_mut().read(&mut sink).await {
             if n == 0 {
