@@ -18,6 +18,8 @@ mod payload;
 mod recovery;
 mod service;
 mod socket;
+#[cfg(test)]
+mod task_size;
 mod transport;
 
 pub use ack::AckStream;

@@ -256,7 +256,7 @@ fn millis(d: Duration) -> u64 {
 
 /// Drives the session's heartbeat until it closes: queues pings, closes on a missed pong (and
 /// on an overflowed queue, when so configured).
-async fn drive_heartbeat(session: Arc<Session>) {
+pub(crate) async fn drive_heartbeat(session: Arc<Session>) {
     loop {
         let closed = session.closed.notified();
         tokio::pin!(closed);
