@@ -9,14 +9,7 @@ use crate::support::{
 async fn post_over_max_payload_is_413_and_closes_the_session() {
     let server = server().await;
     let (sid, _) = server.handshake_polling().await;
-    let pending = tokio::spawn({
-        let addr = server.addr;
-        let sid = sid.clone();
-        async move {
-            let target = format!("/engine.io/?EIO=4&transport=polling&sid={sid}");
-            crate::support::http::send(addr, &crate::support::Request::new("GET", &target)).await
-        }
-    });
+    let pending = server.spawn_poll(&sid);
     let body = format!("4{}", "a".repeat(MAX_PAYLOAD));
     assert_eq!(body.len(), MAX_PAYLOAD + 1);
     let response = server.post(&sid, body).await;

@@ -2,7 +2,7 @@
 
 use crate::support::{
     assert_error, assert_pending_get_closed, assert_session_closed, b64, server, unb64,
-    PollingClient, Request, STEP,
+    PollingClient, STEP,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -88,11 +88,7 @@ async fn many_messages_keep_their_order() {
 async fn close_packet_closes_the_session() {
     let server = server().await;
     let (sid, _) = server.handshake_polling().await;
-    let pending = tokio::spawn({
-        let addr = server.addr;
-        let target = server.target(&format!("EIO=4&transport=polling&sid={sid}"));
-        async move { crate::support::http::send(addr, &Request::new("GET", &target)).await }
-    });
+    let pending = server.spawn_poll(&sid);
     let post = server.post(&sid, "1").await;
     assert_eq!((post.status, post.text()), (200, "ok"));
     // The pending GET is ended with a noop (a close packet may follow it).

@@ -7,19 +7,15 @@ use futures_util::StreamExt;
 
 use crate::support::upgrade::{finish_over_websocket, numbered_message, probe_ws};
 use crate::support::{
-    assert_error, payload_item, server, unb64, Frame, PollingClient, Request, TestServer, Ws,
-    BAD_REQUEST, MARGIN, STEP, UPGRADE_TIMEOUT,
+    assert_error, payload_item, server, unb64, Frame, PollingClient, TestServer, Ws, BAD_REQUEST,
+    MARGIN, STEP, UPGRADE_TIMEOUT,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upgrade_sequence() {
     let server = server().await;
     let (sid, _) = server.handshake_polling().await;
-    let pending = tokio::spawn({
-        let addr = server.addr;
-        let target = server.target(&format!("EIO=4&transport=polling&sid={sid}"));
-        async move { crate::support::http::send(addr, &Request::new("GET", &target)).await }
-    });
+    let pending = server.spawn_poll(&sid);
     let mut ws = probe_ws(&server, &sid).await;
     ws.send_text("2probe").await;
     assert_eq!(ws.next_frame().await, Frame::Text("3probe".into()));

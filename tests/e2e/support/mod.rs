@@ -132,6 +132,16 @@ impl TestServer {
         self.get(&format!("EIO=4&transport=polling&sid={sid}")).await
     }
 
+    /// A `GET` on a polling session sent from its own task, to be pending while the test goes
+    /// on.
+    pub(crate) fn spawn_poll(&self, sid: &str) -> JoinHandle<Response> {
+        let (addr, request) = (
+            self.addr,
+            Request::new("GET", &self.target(&format!("EIO=4&transport=polling&sid={sid}"))),
+        );
+        tokio::spawn(async move { http::send(addr, &request).await })
+    }
+
     /// `POST` of a raw payload on a polling session.
     pub(crate) async fn post(&self, sid: &str, body: impl Into<Vec<u8>>) -> Response {
         let target = self.target(&format!("EIO=4&transport=polling&sid={sid}"));
