@@ -43,13 +43,19 @@ use crate::{ack, DisconnectReason, Payload};
 #[derive(Clone)]
 pub struct Socket(pub(crate) Arc<SocketInner>);
 
+/// A socket's event handlers: by event name, and the one for every event (`on_any`).
+#[derive(Default)]
+struct EventHandlers {
+    by_event: HashMap<String, BoxedEventHandler>,
+    any: Option<BoxedEventHandler>,
+}
+
 pub(crate) struct SocketInner {
     pub(crate) id: Sid,
     pub(crate) ns: Arc<Namespace>,
     pub(crate) engine: EngineSocket,
     auth: Value,
-    handlers: RwLock<HashMap<String, BoxedEventHandler>>,
-    any_handler: RwLock<Option<BoxedEventHandler>>,
+    handlers: RwLock<EventHandlers>,
     disconnect_handler: Mutex<Option<BoxedDisconnectHandler>>,
     pub(crate) acks: ack::PendingAcks,
     connected: AtomicBool,
@@ -104,8 +110,7 @@ impl Socket {
             ns,
             engine,
             auth,
-            handlers: RwLock::new(HashMap::new()),
-            any_handler: RwLock::new(None),
+            handlers: RwLock::new(EventHandlers::default()),
             disconnect_handler: Mutex::new(None),
             acks: ack::PendingAcks::default(),
             connected: AtomicBool::new(false),
@@ -169,7 +174,7 @@ impl Socket {
         T: 'static,
     {
         let mut handlers = self.0.handlers.write().unwrap_or_else(|p| p.into_inner());
-        handlers.insert(event.into(), boxed_event_handler(handler));
+        handlers.by_event.insert(event.into(), boxed_event_handler(handler));
     }
 
     /// Calls `handler` for every event the client emits, before the event's own handler (as
@@ -193,7 +198,7 @@ impl Socket {
         H: EventHandler<T>,
         T: 'static,
     {
-        *self.0.any_handler.write().unwrap_or_else(|p| p.into_inner()) =
+        self.0.handlers.write().unwrap_or_else(|p| p.into_inner()).any =
             Some(boxed_event_handler(handler));
     }
 
@@ -362,12 +367,12 @@ impl Socket {
         self.send_packet(&Packet::ack(self.ns(), id, Value::Array(args), attachments))
     }
 
-    /// Runs the handler of `event`, if any.
     /// Runs the handlers of `event`: the [`on_any`](Self::on_any) one, then the event's own.
     pub(crate) fn on_event(&self, event: String, payload: Payload, ack_id: Option<u64>) {
-        let handler =
-            self.0.handlers.read().unwrap_or_else(|p| p.into_inner()).get(&event).cloned();
-        let any = self.0.any_handler.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let (any, handler) = {
+            let handlers = self.0.handlers.read().unwrap_or_else(|p| p.into_inner());
+            (handlers.any.clone(), handlers.by_event.get(&event).cloned())
+        };
         let socket = self.clone();
         match (any, handler) {
             (None, None) => tracing::trace!(sid = %self.0.id, event, "no handler for event"),
@@ -420,7 +425,7 @@ impl Socket {
             client.forget(&ns.path);
         }
         self.0.acks.clear();
-        self.0.handlers.write().unwrap_or_else(|p| p.into_inner()).clear();
+        *self.0.handlers.write().unwrap_or_else(|p| p.into_inner()) = EventHandlers::default();
         let handler = self.0.disconnect_handler.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(handler) = handler {
             run_inline(handler.call(self.clone(), reason));

@@ -301,3 +301,32 @@ async fn on_any_sees_every_event_first_and_acks_the_unhandled_ones() {
     assert_eq!(next(&mut seen).await, r#"any other [Number(1), Object {"a": Number(2)}]"#);
     client.expect(r#"432["any acked other"]"#).await;
 }
+
+/// Handlers often capture their socket; the socket drops every handler when it disconnects,
+/// the `on_any` one too, or the two would keep each other alive for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_any_handler_is_dropped_on_disconnect() {
+    /// Reports its own drop: the handler that owns it was released.
+    struct DropSignal(tokio::sync::mpsc::UnboundedSender<()>);
+    impl Drop for DropSignal {
+        fn drop(&mut self) {
+            let _ = self.0.send(());
+        }
+    }
+
+    let (server, io) = serve(Ferrio::builder()).await;
+    let (dropped_tx, mut dropped) = channel();
+    io.ns("/", move |socket: Socket| {
+        let signal = DropSignal(dropped_tx.clone());
+        async move {
+            let captured = socket.clone();
+            socket.on_any(move |Event(name): Event| {
+                let _ = (&signal, captured.id(), name);
+                async {}
+            });
+        }
+    });
+    let (client, _) = server.connect().await;
+    client.close().await;
+    next(&mut dropped).await;
+}
