@@ -15,6 +15,7 @@ use tokio::sync::oneshot;
 use crate::engine::Sid;
 use crate::errors::AckError;
 use crate::handler::BoxFuture;
+use crate::poison::lock;
 use crate::{Payload, Socket};
 
 /// The acknowledgements one socket still waits for.
@@ -25,32 +26,28 @@ pub(crate) struct PendingAcks {
 }
 
 impl PendingAcks {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, oneshot::Sender<Payload>>> {
-        self.waiting.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// A fresh ack id and the receiver of its reply.
     pub(crate) fn register(&self) -> (u64, oneshot::Receiver<Payload>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
-        self.lock().insert(id, tx);
+        lock(&self.waiting).insert(id, tx);
         (id, rx)
     }
 
     /// Delivers the client's reply; a reply to an unknown or expired id is ignored.
     pub(crate) fn resolve(&self, id: u64, payload: Payload) {
-        if let Some(tx) = self.lock().remove(&id) {
+        if let Some(tx) = lock(&self.waiting).remove(&id) {
             let _ = tx.send(payload);
         }
     }
 
     pub(crate) fn forget(&self, id: u64) {
-        self.lock().remove(&id);
+        lock(&self.waiting).remove(&id);
     }
 
     /// Drops every pending reply: their waiters see [`AckError::Disconnected`].
     pub(crate) fn clear(&self) {
-        self.lock().clear();
+        lock(&self.waiting).clear();
     }
 }
 

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 
 use crate::engine::{self, EngineHandler, EngineSocket, Message};
 use crate::io::IoInner;
+use crate::poison::lock;
 use crate::socket::send_encoded;
 use crate::{DisconnectReason, Payload, Socket};
 
@@ -22,7 +23,7 @@ pub(crate) struct Client {
 
 impl Client {
     fn sockets(&self) -> std::sync::MutexGuard<'_, HashMap<String, Socket>> {
-        self.sockets.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.sockets)
     }
 
     /// Records `socket` as this client's socket of namespace `path`, unless it has one.
@@ -71,7 +72,7 @@ impl EngineHandler for SocketIoHandler {
     fn on_message(&self, engine: &EngineSocket, message: Message) {
         let Some(client) = engine.data::<Client>() else { return };
         let decoded = {
-            let mut decoder = client.decoder.lock().unwrap_or_else(|p| p.into_inner());
+            let mut decoder = lock(&client.decoder);
             match message {
                 Message::Text(text) => decoder.feed_text(&text),
                 Message::Binary(data) => decoder.feed_binary(data),

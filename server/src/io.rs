@@ -14,6 +14,7 @@ use crate::engine::{EngineIo, TransportKind};
 use crate::handler::{boxed_connect, boxed_middleware, ConnectHandler, ConnectMiddleware};
 use crate::namespace::{Namespace, NamespaceRef, NsHandlers, SioConfig};
 use crate::operators::BroadcastOperators;
+use crate::poison::{read, write};
 use crate::recovery::Recovery;
 use crate::service::cors::Cors;
 use crate::EngineLayer;
@@ -284,14 +285,14 @@ impl IoInner {
     /// The namespace a CONNECT for `path` joins: a registered one, or a new child of the first
     /// dynamic namespace that matches.
     pub(crate) fn namespace(&self, path: &str) -> Option<Arc<Namespace>> {
-        if let Some(ns) = self.namespaces.read().unwrap_or_else(|p| p.into_inner()).get(path) {
+        if let Some(ns) = read(&self.namespaces).get(path) {
             return Some(ns.clone());
         }
         let handlers = {
-            let dynamic = self.dynamic.read().unwrap_or_else(|p| p.into_inner());
+            let dynamic = read(&self.dynamic);
             dynamic.iter().find(|(m, _)| m.matches(path)).map(|(_, h)| h.clone())?
         };
-        let mut namespaces = self.namespaces.write().unwrap_or_else(|p| p.into_inner());
+        let mut namespaces = write(&self.namespaces);
         let ns =
             namespaces.entry(path.to_owned()).or_insert_with(|| self.new_namespace(path, handlers));
         Some(ns.clone())
@@ -307,8 +308,7 @@ pub struct Io(Arc<IoInner>);
 
 impl std::fmt::Debug for Io {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let names: Vec<String> =
-            self.0.namespaces.read().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect();
+        let names: Vec<String> = read(&self.0.namespaces).keys().cloned().collect();
         f.debug_struct("Io").field("namespaces", &names).finish_non_exhaustive()
     }
 }
@@ -335,7 +335,7 @@ impl Io {
             middlewares: RwLock::new(Vec::new()),
         });
         let ns = self.0.new_namespace(&path, handlers);
-        self.0.namespaces.write().unwrap_or_else(|p| p.into_inner()).insert(path, ns.clone());
+        write(&self.0.namespaces).insert(path, ns.clone());
         NamespaceRef(ns)
     }
 
@@ -367,24 +367,18 @@ impl Io {
         connect: crate::handler::BoxedConnectHandler,
     ) -> DynNamespace {
         let handlers = Arc::new(NsHandlers { connect, middlewares: RwLock::new(Vec::new()) });
-        self.0.dynamic.write().unwrap_or_else(|p| p.into_inner()).push((matcher, handlers.clone()));
+        write(&self.0.dynamic).push((matcher, handlers.clone()));
         DynNamespace(handlers)
     }
 
     /// The namespace at `path`, if it exists (registered, or a dynamic child already joined).
     pub fn of(&self, path: &str) -> Option<NamespaceRef> {
-        self.0
-            .namespaces
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&normalize(path))
-            .cloned()
-            .map(NamespaceRef)
+        read(&self.0.namespaces).get(&normalize(path)).cloned().map(NamespaceRef)
     }
 
     /// Paths of the existing namespaces.
     pub fn namespaces(&self) -> Vec<String> {
-        self.0.namespaces.read().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect()
+        read(&self.0.namespaces).keys().cloned().collect()
     }
 
     /// The Engine.IO layer underneath: session counts, raw sessions.
@@ -415,8 +409,7 @@ impl Io {
     /// # }
     /// ```
     pub fn close(&self) {
-        let namespaces: Vec<Arc<Namespace>> =
-            self.0.namespaces.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+        let namespaces: Vec<Arc<Namespace>> = read(&self.0.namespaces).values().cloned().collect();
         for ns in namespaces {
             let sockets: Vec<crate::Socket> =
                 ns.sockets.iter().map(|s| s.value().clone()).collect();
@@ -462,11 +455,7 @@ impl DynNamespace {
         M: ConnectMiddleware<T>,
         T: 'static,
     {
-        self.0
-            .middlewares
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(boxed_middleware(middleware));
+        write(&self.0.middlewares).push(boxed_middleware(middleware));
         self
     }
 }

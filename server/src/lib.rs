@@ -15,6 +15,7 @@ mod io;
 mod namespace;
 mod operators;
 mod payload;
+mod poison;
 mod recovery;
 mod service;
 mod socket;

@@ -17,6 +17,7 @@ use crate::handler::{
     ConnectMiddleware,
 };
 use crate::operators::BroadcastOperators;
+use crate::poison::{read, write};
 use crate::recovery::Recovery;
 use crate::socket::{encoded_frames, send_encoded};
 use crate::Socket;
@@ -179,8 +180,7 @@ impl Namespace {
         }
         let ns = self.clone();
         let socket = Socket::new(ns.clone(), engine.clone(), auth);
-        let middlewares: Vec<BoxedMiddleware> =
-            ns.handlers.middlewares.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let middlewares: Vec<BoxedMiddleware> = read(&ns.handlers.middlewares).clone();
         run_inline(Box::pin(async move {
             for middleware in middlewares {
                 let verdict = match middleware.call(&socket) {
@@ -246,12 +246,7 @@ impl NamespaceRef {
         M: ConnectMiddleware<T>,
         T: 'static,
     {
-        self.0
-            .handlers
-            .middlewares
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(boxed_middleware(middleware));
+        write(&self.0.handlers.middlewares).push(boxed_middleware(middleware));
         self
     }
 

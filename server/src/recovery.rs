@@ -13,13 +13,14 @@
 //! socket is given its missed events and registered again under that same lock.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ferrio_protocol::engine::Frame;
 
 use crate::adapter::{BroadcastOptions, Room};
 use crate::engine::Sid;
+use crate::poison::lock;
 
 /// An event as it was sent: who it was for, and its encoded frames.
 struct Logged {
@@ -108,10 +109,6 @@ impl std::fmt::Debug for Recovery {
             .field("max_disconnection", &self.max_disconnection)
             .finish_non_exhaustive()
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Recovery {

@@ -20,6 +20,7 @@ use crate::handler::{
 use crate::namespace::Namespace;
 use crate::operators::{BroadcastOperators, RoomParam};
 use crate::payload::IntoPayload;
+use crate::poison::{lock, read, write};
 use crate::recovery::Saved;
 use crate::{ack, DisconnectReason, Payload};
 
@@ -173,7 +174,7 @@ impl Socket {
         H: EventHandler<T>,
         T: 'static,
     {
-        let mut handlers = self.0.handlers.write().unwrap_or_else(|p| p.into_inner());
+        let mut handlers = write(&self.0.handlers);
         handlers.by_event.insert(event.into(), boxed_event_handler(handler));
     }
 
@@ -198,8 +199,7 @@ impl Socket {
         H: EventHandler<T>,
         T: 'static,
     {
-        self.0.handlers.write().unwrap_or_else(|p| p.into_inner()).any =
-            Some(boxed_event_handler(handler));
+        write(&self.0.handlers).any = Some(boxed_event_handler(handler));
     }
 
     /// Calls `handler` once when the socket disconnects, with the reason.
@@ -208,8 +208,7 @@ impl Socket {
         H: DisconnectHandler<T>,
         T: 'static,
     {
-        *self.0.disconnect_handler.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some(boxed_disconnect_handler(handler));
+        *lock(&self.0.disconnect_handler) = Some(boxed_disconnect_handler(handler));
     }
 
     /// Emits `event` to this client with `data` as its argument (a [`Payload`] for several).
@@ -334,17 +333,17 @@ impl Socket {
 
     /// Stores a value on the socket, replacing one of the same type.
     pub fn insert_extension<T: Clone + Send + Sync + 'static>(&self, value: T) -> Option<T> {
-        self.0.extensions.lock().unwrap_or_else(|p| p.into_inner()).insert(value)
+        lock(&self.0.extensions).insert(value)
     }
 
     /// A clone of the value of type `T` stored on the socket.
     pub fn extension<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
-        self.0.extensions.lock().unwrap_or_else(|p| p.into_inner()).get::<T>().cloned()
+        lock(&self.0.extensions).get::<T>().cloned()
     }
 
     /// Removes the value of type `T` stored on the socket.
     pub fn remove_extension<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
-        self.0.extensions.lock().unwrap_or_else(|p| p.into_inner()).remove::<T>()
+        lock(&self.0.extensions).remove::<T>()
     }
 
     pub(crate) fn io_state<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
@@ -370,7 +369,7 @@ impl Socket {
     /// Runs the handlers of `event`: the [`on_any`](Self::on_any) one, then the event's own.
     pub(crate) fn on_event(&self, event: String, payload: Payload, ack_id: Option<u64>) {
         let (any, handler) = {
-            let handlers = self.0.handlers.read().unwrap_or_else(|p| p.into_inner());
+            let handlers = read(&self.0.handlers);
             (handlers.any.clone(), handlers.by_event.get(&event).cloned())
         };
         let socket = self.clone();
@@ -414,8 +413,7 @@ impl Socket {
             if reason.is_recoverable() {
                 let rooms =
                     self.rooms().into_iter().filter(|r| **r != *self.0.id.as_str()).collect();
-                let extensions =
-                    self.0.extensions.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                let extensions = lock(&self.0.extensions).clone();
                 recovery.save(Saved::new(self.0.id.clone(), pid.clone(), rooms, extensions));
             }
         }
@@ -425,8 +423,8 @@ impl Socket {
             client.forget(&ns.path);
         }
         self.0.acks.clear();
-        *self.0.handlers.write().unwrap_or_else(|p| p.into_inner()) = EventHandlers::default();
-        let handler = self.0.disconnect_handler.lock().unwrap_or_else(|p| p.into_inner()).take();
+        *write(&self.0.handlers) = EventHandlers::default();
+        let handler = lock(&self.0.disconnect_handler).take();
         if let Some(handler) = handler {
             run_inline(handler.call(self.clone(), reason));
         }

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use tokio::sync::mpsc;
 
 use super::{DisconnectReason, EngineHandler, EngineSocket, Message};
+use crate::poison::lock;
 
 /// Messages a session can hold unread before it is closed as a slow consumer.
 const PER_SESSION: usize = 1024;
@@ -50,7 +51,7 @@ impl EngineHandler for ChannelHandler {
 
     fn on_message(&self, socket: &EngineSocket, message: Message) {
         let Some(feed) = socket.data::<Feed>() else { return };
-        let full = match &*feed.lock().unwrap_or_else(|p| p.into_inner()) {
+        let full = match &*lock(feed) {
             Some(tx) => tx.try_send(message).is_err(),
             None => false,
         };
@@ -64,7 +65,7 @@ impl EngineHandler for ChannelHandler {
     fn on_disconnect(&self, socket: &EngineSocket, _reason: DisconnectReason) {
         // Dropping the sender ends the message stream once what is queued was read.
         if let Some(feed) = socket.data::<Feed>() {
-            feed.lock().unwrap_or_else(|p| p.into_inner()).take();
+            lock(feed).take();
         }
     }
 }

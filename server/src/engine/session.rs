@@ -117,9 +117,7 @@ impl Session {
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic while holding the lock cannot leave the state half-updated in a way that
-        // matters more than losing the session, so a poisoned lock is simply taken over.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::poison::lock(&self.state)
     }
 
     /// Queues `frames` as one unit and wakes the transport. A full queue closes the session
