@@ -187,14 +187,9 @@ impl BroadcastOperators {
         let mut stream = AckStream::new();
         let mut packet = Packet::event(&self.ns.path, data, attachments, None);
         for socket in self.selected() {
-            let (id, reply) = socket.0.acks.register();
-            packet.id = Some(id);
-            match socket.send_packet(&packet) {
-                Ok(()) => stream.push(socket, id, reply, timeout),
-                Err(e) => {
-                    socket.0.acks.forget(id);
-                    stream.push_failed(socket.id().clone(), e);
-                }
+            match socket.send_asking_ack(&mut packet) {
+                Ok((id, reply)) => stream.push(socket, id, reply, timeout),
+                Err(e) => stream.push_failed(socket.id().clone(), e),
             }
         }
         self.ns.adapter.publish_broadcast(&packet, &self.opts);

@@ -260,15 +260,8 @@ impl Socket {
         let connected = if self.connected() { Ok(()) } else { Err(SendError::Disconnected) };
         let sent = connected.and_then(|()| data.into_payload().map_err(SendError::from)).and_then(
             |payload| {
-                let (id, reply) = self.0.acks.register();
                 let (data, attachments) = payload.into_event_data(event);
-                match self.send_packet(&Packet::event(self.ns(), data, attachments, Some(id))) {
-                    Ok(()) => Ok((id, reply)),
-                    Err(e) => {
-                        self.0.acks.forget(id);
-                        Err(e)
-                    }
-                }
+                self.send_asking_ack(&mut Packet::event(self.ns(), data, attachments, None))
             },
         );
         let socket = self.clone();
@@ -359,6 +352,23 @@ impl Socket {
     /// Queues an encoded packet and its attachments as one unit.
     pub(crate) fn send_packet(&self, packet: &Packet) -> Result<(), SendError> {
         send_encoded(&self.0.engine, packet)
+    }
+
+    /// Queues `packet` with a new acknowledgement id, returning the id and where the answer
+    /// arrives; the id is forgotten again when the packet cannot be queued.
+    pub(crate) fn send_asking_ack(
+        &self,
+        packet: &mut Packet,
+    ) -> Result<(u64, tokio::sync::oneshot::Receiver<Payload>), SendError> {
+        let (id, reply) = self.0.acks.register();
+        packet.id = Some(id);
+        match self.send_packet(packet) {
+            Ok(()) => Ok((id, reply)),
+            Err(e) => {
+                self.0.acks.forget(id);
+                Err(e)
+            }
+        }
     }
 
     pub(crate) fn send_ack(&self, id: u64, payload: Payload) -> Result<(), SendError> {
