@@ -133,8 +133,7 @@ async fn events_of_concurrent_emitters_arrive_once_and_in_order_across_drops() {
 /// A client that reads its CONNECT reply and then stops polling, as a slow one does: its
 /// Engine.IO sid, and the socket's `sid` and `pid`.
 async fn slow_client(addr: SocketAddr) -> (String, String, String) {
-    let engine_sid = transports::handshake(addr).await;
-    transports::post(addr, &engine_sid, "40").await;
+    let engine_sid = transports::connect_and_stop_polling(addr).await;
     let reply = transports::get(addr, &engine_sid).await;
     let connected: Value = reply
         .text()

@@ -43,10 +43,12 @@ pub(crate) async fn handshake(addr: SocketAddr) -> String {
 }
 
 /// Joins `/` over polling and then never polls: nothing leaves the session's queue, so a test
-/// knows exactly when it is full (the CONNECT reply takes the first slot).
-pub(crate) async fn connect_and_stop_polling(addr: SocketAddr) {
+/// knows exactly when it is full (the CONNECT reply takes the first slot). Returns the Engine.IO
+/// sid.
+pub(crate) async fn connect_and_stop_polling(addr: SocketAddr) -> String {
     let engine_sid = handshake(addr).await;
     post(addr, &engine_sid, "40").await;
+    engine_sid
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
