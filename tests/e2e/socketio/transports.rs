@@ -25,7 +25,7 @@ pub(crate) async fn get(addr: SocketAddr, sid: &str) -> Response {
 }
 
 /// `POST` of `body` on polling session `sid`; asserts `ok`.
-pub(crate) async fn post(addr: SocketAddr, sid: &str, body: &str) {
+async fn post(addr: SocketAddr, sid: &str, body: &str) {
     let request = Request::new("POST", &target(Some(sid)))
         .header("Content-Type", "text/plain;charset=UTF-8")
         .body(body);
@@ -34,7 +34,7 @@ pub(crate) async fn post(addr: SocketAddr, sid: &str, body: &str) {
 }
 
 /// Opens a polling session; returns its Engine.IO sid.
-pub(crate) async fn handshake(addr: SocketAddr) -> String {
+async fn handshake(addr: SocketAddr) -> String {
     let response = send(addr, &Request::new("GET", &target(None))).await;
     assert_eq!(response.status, 200, "{response:?}");
     let open: serde_json::Value =
