@@ -12,10 +12,10 @@ use std::time::Duration;
 use futures_util::stream::{FuturesUnordered, Stream, StreamExt};
 use tokio::sync::oneshot;
 
+use crate::engine::lock::lock;
 use crate::engine::Sid;
 use crate::errors::AckError;
 use crate::handler::BoxFuture;
-use crate::poison::lock;
 use crate::{Payload, Socket};
 
 /// The acknowledgements one socket still waits for.

@@ -8,10 +8,10 @@ use std::sync::{Arc, Mutex};
 use ferrio_protocol::socket::{Decoder, Packet, PacketKind};
 use serde_json::{json, Value};
 
-use crate::engine::{self, EngineHandler, EngineSocket, Message};
-use crate::io::IoInner;
-use crate::poison::lock;
-use crate::socket::send_encoded;
+use crate::emit::send_encoded;
+use crate::engine::lock::lock;
+use crate::engine::{CloseReason, EngineHandler, EngineSocket, Message};
+use crate::namespace::Registry;
 use crate::{DisconnectReason, Payload, Socket};
 
 /// Per-connection state, attached to the Engine.IO session.
@@ -47,7 +47,7 @@ impl Client {
 }
 
 /// The Engine.IO handler of the Socket.IO layer.
-pub(crate) struct SocketIoHandler(pub(crate) Arc<IoInner>);
+pub(crate) struct SocketIoHandler(pub(crate) Arc<Registry>);
 
 impl EngineHandler for SocketIoHandler {
     fn on_connect(&self, engine: EngineSocket) {
@@ -83,12 +83,12 @@ impl EngineHandler for SocketIoHandler {
             Ok(None) => {}
             Err(err) => {
                 tracing::debug!(sid = %engine.id(), %err, "invalid Socket.IO packet; closing the connection");
-                engine.close_with(engine::DisconnectReason::ParseError);
+                engine.close_with(CloseReason::ParseError);
             }
         }
     }
 
-    fn on_disconnect(&self, engine: &EngineSocket, reason: engine::DisconnectReason) {
+    fn on_disconnect(&self, engine: &EngineSocket, reason: CloseReason) {
         let Some(client) = engine.data::<Client>() else { return };
         let sockets: Vec<Socket> = client.sockets().drain().map(|(_, s)| s).collect();
         for socket in sockets {
@@ -135,7 +135,7 @@ impl SocketIoHandler {
             }
             PacketKind::ConnectError => {
                 // Only servers send CONNECT_ERROR.
-                engine.close_with(engine::DisconnectReason::ParseError);
+                engine.close_with(CloseReason::ParseError);
             }
         }
     }

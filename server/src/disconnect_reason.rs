@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::engine;
+use crate::engine::CloseReason;
 
 /// Why a [`Socket`](crate::Socket) disconnected, with Socket.IO's names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -57,15 +57,15 @@ impl DisconnectReason {
     }
 }
 
-impl From<engine::DisconnectReason> for DisconnectReason {
-    fn from(r: engine::DisconnectReason) -> Self {
+impl From<CloseReason> for DisconnectReason {
+    fn from(r: CloseReason) -> Self {
         match r {
-            engine::DisconnectReason::ClientClose | engine::DisconnectReason::TransportClose => {
+            CloseReason::ClientClose | CloseReason::TransportClose => {
                 DisconnectReason::TransportClose
             }
-            engine::DisconnectReason::TransportError => DisconnectReason::TransportError,
-            engine::DisconnectReason::ParseError => DisconnectReason::ParseError,
-            engine::DisconnectReason::PingTimeout => DisconnectReason::PingTimeout,
+            CloseReason::TransportError => DisconnectReason::TransportError,
+            CloseReason::ParseError => DisconnectReason::ParseError,
+            CloseReason::PingTimeout => DisconnectReason::PingTimeout,
             _ => DisconnectReason::ForcedClose,
         }
     }

@@ -1,6 +1,6 @@
 //! Errors of the Socket.IO layer, one type per family of operations.
 
-use crate::engine::{self, Sid};
+use crate::engine::{QueueError, Sid};
 
 /// Why an emit to one socket failed.
 #[derive(Debug, thiserror::Error)]
@@ -17,10 +17,10 @@ pub enum SendError {
     Disconnected,
 }
 
-impl From<engine::SendError> for SendError {
-    fn from(e: engine::SendError) -> Self {
+impl From<QueueError> for SendError {
+    fn from(e: QueueError) -> Self {
         match e {
-            engine::SendError::QueueFull => SendError::QueueFull,
+            QueueError::Full => SendError::QueueFull,
             _ => SendError::Disconnected,
         }
     }

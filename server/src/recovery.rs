@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 use ferrio_protocol::engine::Frame;
 
 use crate::adapter::{BroadcastOptions, Room};
+use crate::engine::lock::lock;
 use crate::engine::Sid;
-use crate::poison::lock;
 
 /// An event as it was sent: who it was for, and its encoded frames.
 struct Logged {

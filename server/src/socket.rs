@@ -6,11 +6,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use ferrio_protocol::engine::Frame;
 use ferrio_protocol::socket::Packet;
 use serde_json::Value;
 
 use crate::adapter::{BroadcastOptions, Room};
+use crate::emit::send_encoded;
+use crate::engine::lock::{lock, read, write};
 use crate::engine::{EngineSocket, HandshakeRequest, Sid, TransportKind};
 use crate::errors::{AckError, SendError};
 use crate::handler::{
@@ -20,7 +21,6 @@ use crate::handler::{
 use crate::namespace::Namespace;
 use crate::operators::{BroadcastOperators, RoomParam};
 use crate::payload::IntoPayload;
-use crate::poison::{lock, read, write};
 use crate::recovery::Saved;
 use crate::{ack, DisconnectReason, Payload};
 
@@ -351,7 +351,7 @@ impl Socket {
 
     /// Queues an encoded packet and its attachments as one unit.
     pub(crate) fn send_packet(&self, packet: &Packet) -> Result<(), SendError> {
-        send_encoded(&self.0.engine, packet)
+        Ok(send_encoded(&self.0.engine, packet)?)
     }
 
     /// Queues `packet` with a new acknowledgement id, returning the id and where the answer
@@ -439,25 +439,6 @@ impl Socket {
             run_inline(handler.call(self.clone(), reason));
         }
     }
-}
-
-/// `packet` encoded: its text frame, then its attachments.
-pub(crate) fn encoded_frames(packet: &Packet) -> Vec<Frame> {
-    let mut frames = Vec::with_capacity(1 + packet.attachments.len());
-    frames.push(Frame::Text(packet.encode_message()));
-    frames.extend(packet.attachments.iter().cloned().map(Frame::Binary));
-    frames
-}
-
-/// Encodes `packet` once and queues it with its attachments on `engine`.
-pub(crate) fn send_encoded(engine: &EngineSocket, packet: &Packet) -> Result<(), SendError> {
-    let text = Frame::Text(packet.encode_message());
-    if packet.attachments.is_empty() {
-        engine.send_frames(std::slice::from_ref(&text))?;
-    } else {
-        engine.send_frames(&encoded_frames(packet))?;
-    }
-    Ok(())
 }
 
 /// A socket with a chosen acknowledgement timeout; from [`Socket::timeout`].

@@ -3,14 +3,13 @@
 
 use std::time::Duration;
 
-use ferrio::engine::{Connection, EngineIo, Message};
-use ferrio::EngineConfig;
+use ferrio::engine::{Connection, EngineConfig, EngineIo, Message};
 
 use crate::support::{within, ws, Frame, STEP};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_arrive_with_their_message_stream_which_ends_on_close() {
-    let config = EngineConfig::default()
+    let config = EngineConfig::builder()
         .ping_interval(Duration::from_millis(300))
         .ping_timeout(Duration::from_millis(200));
     let (layer, engine, mut connections) = EngineIo::channels(config);

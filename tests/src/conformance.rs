@@ -4,9 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ferrio::engine::{DisconnectReason, EngineHandler, EngineIo, EngineSocket, Message};
+use ferrio::engine::{
+    CloseReason, EngineConfig, EngineConfigBuilder, EngineHandler, EngineIo, EngineSocket, Message,
+};
 use ferrio::extract::{Ack, Data};
-use ferrio::{ConnectError, Cors, EngineConfig, Ferrio, Io, Payload, Socket};
+use ferrio::{ConnectError, Cors, Ferrio, Io, Payload, Socket};
 use serde_json::{json, Value};
 
 /// The conformance application and the handles tests use to look inside it.
@@ -37,13 +39,13 @@ impl EngineHandler for Echo {
         let _ = socket.send(message);
     }
 
-    fn on_disconnect(&self, _socket: &EngineSocket, _reason: DisconnectReason) {}
+    fn on_disconnect(&self, _socket: &EngineSocket, _reason: CloseReason) {}
 }
 
 /// The engine settings of the contract: pings every 300 ms, 200 ms to answer, 1 s upgrades,
 /// 1 MB payloads, CORS for every origin.
-pub fn engine_config() -> EngineConfig {
-    EngineConfig::default()
+pub fn engine_config() -> EngineConfigBuilder {
+    EngineConfig::builder()
         .ping_interval(Duration::from_millis(300))
         .ping_timeout(Duration::from_millis(200))
         .upgrade_timeout(Duration::from_millis(1000))

@@ -85,6 +85,20 @@ impl ErrorCode {
     }
 }
 
+/// The status Engine.IO answers a POST body larger than `maxPayload` with.
+pub const PAYLOAD_TOO_LARGE_STATUS: u16 = 413;
+
+/// The body of that answer, exactly as Engine.IO sends it (code 3 with its
+/// own message).
+///
+/// ```
+/// use ferrio_protocol::engine::PAYLOAD_TOO_LARGE_JSON;
+///
+/// let body: serde_json::Value = serde_json::from_str(PAYLOAD_TOO_LARGE_JSON).unwrap();
+/// assert_eq!(body["code"], 3);
+/// ```
+pub const PAYLOAD_TOO_LARGE_JSON: &str = r#"{"code":3,"message":"Payload too large"}"#;
+
 #[cfg(test)]
 mod tests {
     use super::*;

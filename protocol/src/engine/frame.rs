@@ -41,6 +41,19 @@ impl Frame {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Whether the frame is the close packet `1`, after which a transport
+    /// carries nothing more for its session.
+    ///
+    /// ```
+    /// use ferrio_protocol::engine::Packet;
+    ///
+    /// assert!(Packet::Close.encode().is_close());
+    /// assert!(!Packet::Noop.encode().is_close());
+    /// ```
+    pub fn is_close(&self) -> bool {
+        matches!(self, Frame::Text(text) if text.as_bytes() == b"1")
+    }
 }
 
 impl From<Str> for Frame {

@@ -25,7 +25,7 @@ mod packet;
 pub mod payload;
 pub mod sse;
 
-pub use error_code::ErrorCode;
+pub use error_code::{ErrorCode, PAYLOAD_TOO_LARGE_JSON, PAYLOAD_TOO_LARGE_STATUS};
 pub use frame::Frame;
 pub use handshake::OpenPacket;
 pub use packet::{Packet, PacketType};

@@ -2,12 +2,10 @@
 //!
 //! The default, [`LocalAdapter`], lives in memory and serves one process. A cross-node adapter
 //! (Redis, say) implements the same trait: it keeps the local index like `LocalAdapter` and
-//! uses the `publish_*` hooks and [`Adapter::fetch_remote_sockets`] to reach other nodes.
+//! uses the `publish_*` hooks to reach other nodes.
 
 mod local;
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use ferrio_protocol::socket::Packet;
@@ -40,19 +38,6 @@ pub enum RoomChange {
     /// The sockets leave these rooms.
     Leave(Vec<Room>),
 }
-
-/// A socket on another node, as a cross-node adapter describes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct RemoteSocket {
-    /// The socket's id.
-    pub id: Sid,
-    /// The rooms it is in.
-    pub rooms: Vec<Room>,
-}
-
-/// A boxed future, as returned by the adapter's asynchronous methods.
-pub type AdapterFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Room membership and broadcast targeting for one namespace.
 pub trait Adapter: Send + Sync + 'static {
@@ -87,14 +72,5 @@ pub trait Adapter: Send + Sync + 'static {
     /// default.
     fn publish_disconnect(&self, opts: &BroadcastOptions) {
         let _ = opts;
-    }
-
-    /// Sockets on other nodes that `opts` selects. None by default.
-    fn fetch_remote_sockets(
-        &self,
-        opts: &BroadcastOptions,
-    ) -> AdapterFuture<'_, Vec<RemoteSocket>> {
-        let _ = opts;
-        Box::pin(std::future::ready(Vec::new()))
     }
 }

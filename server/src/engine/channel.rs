@@ -5,8 +5,8 @@ use std::sync::Mutex;
 
 use tokio::sync::mpsc;
 
-use super::{DisconnectReason, EngineHandler, EngineSocket, Message};
-use crate::poison::lock;
+use super::lock::lock;
+use super::{CloseReason, EngineHandler, EngineSocket, Message};
 
 /// Messages a session can hold unread before it is closed as a slow consumer.
 const PER_SESSION: usize = 1024;
@@ -62,7 +62,7 @@ impl EngineHandler for ChannelHandler {
         }
     }
 
-    fn on_disconnect(&self, socket: &EngineSocket, _reason: DisconnectReason) {
+    fn on_disconnect(&self, socket: &EngineSocket, _reason: CloseReason) {
         // Dropping the sender ends the message stream once what is queued was read.
         if let Some(feed) = socket.data::<Feed>() {
             lock(feed).take();

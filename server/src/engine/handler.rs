@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use ferrio_protocol::Str;
 
-use super::{DisconnectReason, EngineSocket};
+use super::{CloseReason, EngineSocket};
 
 /// One whole Engine.IO message from a client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,7 +18,7 @@ pub enum Message {
 /// transport task, in order, and must not block: hand long work to a spawned task.
 ///
 /// ```
-/// use ferrio::engine::{DisconnectReason, EngineHandler, EngineSocket, Message};
+/// use ferrio::engine::{CloseReason, EngineHandler, EngineSocket, Message};
 ///
 /// /// Sends every message back to its sender.
 /// struct Echo;
@@ -28,7 +28,7 @@ pub enum Message {
 ///     fn on_message(&self, socket: &EngineSocket, message: Message) {
 ///         let _ = socket.send(message);
 ///     }
-///     fn on_disconnect(&self, _socket: &EngineSocket, _reason: DisconnectReason) {}
+///     fn on_disconnect(&self, _socket: &EngineSocket, _reason: CloseReason) {}
 /// }
 /// ```
 pub trait EngineHandler: Send + Sync + 'static {
@@ -37,5 +37,5 @@ pub trait EngineHandler: Send + Sync + 'static {
     /// A message arrived on `socket`.
     fn on_message(&self, socket: &EngineSocket, message: Message);
     /// The session closed; called exactly once per session.
-    fn on_disconnect(&self, socket: &EngineSocket, reason: DisconnectReason);
+    fn on_disconnect(&self, socket: &EngineSocket, reason: CloseReason);
 }

@@ -52,6 +52,6 @@ impl HandshakeRequest {
 
     /// The value of query parameter `name`, percent-decoded.
     pub fn query_param(&self, name: &str) -> Option<String> {
-        crate::service::query::param(self.uri.query()?, name)
+        super::http::query::param(self.uri.query()?, name)
     }
 }

@@ -1,43 +1,58 @@
 //! The Engine.IO v4 layer: sessions, transports, upgrade and heartbeat.
 //!
-//! It hands whole messages to an [`EngineHandler`] — the Socket.IO layer, or an application
-//! that wants raw Engine.IO.
+//! It hands whole messages to an [`EngineHandler`]: the Socket.IO layer at the crate root, or
+//! an application that wants raw Engine.IO. Nothing in here knows about Socket.IO (a check in
+//! the test command keeps it so):
+//!
+//! - [`EngineConfig`] (a leaf) and the public handles [`EngineIo`], [`EngineSocket`];
+//! - `session/`: one session's state (queue, heartbeat, upgrade) as sync state machines that
+//!   take the time as an argument, and the transitions the transports call;
+//! - `http/`: leaf helpers for bodies, responses, query parameters and CORS;
+//! - `transport/`: polling, streaming and websocket, which move frames between a session and
+//!   its client;
+//! - `service/`: the tower layer and service that route each request.
 
 mod channel;
-mod disconnect_reason;
+mod close_reason;
+mod config;
 mod error;
 mod handler;
 mod handshake;
-mod heartbeat;
-mod queue;
-pub(crate) mod session;
-pub(crate) mod shared;
+mod http;
+pub(crate) mod lock;
+mod service;
+mod session;
+mod shared;
 mod sid;
 mod socket;
+#[cfg(test)]
+mod task_size;
+mod transport;
 mod transport_kind;
 
 use std::sync::Arc;
 
 use dashmap::DashMap;
 
+pub use self::http::body::{BoxError, ResponseBody};
+pub use self::http::cors::Cors;
 pub use channel::Connection;
-pub use disconnect_reason::DisconnectReason;
-pub use error::SendError;
+pub use close_reason::CloseReason;
+pub use config::{AllowRequest, EngineConfig, EngineConfigBuilder};
+pub use error::QueueError;
 pub use handler::{EngineHandler, Message};
 pub use handshake::HandshakeRequest;
+pub use service::{EngineLayer, EngineService, ResponseFuture};
 pub use sid::Sid;
 pub use socket::EngineSocket;
 pub use transport_kind::TransportKind;
 
-use crate::config::EngineConfig;
-use crate::service::EngineLayer;
 use shared::Shared;
 
 /// A running engine: look up and count its sessions from anywhere.
 ///
 /// ```
-/// use ferrio::engine::{DisconnectReason, EngineHandler, EngineIo, EngineSocket, Message};
-/// use ferrio::EngineConfig;
+/// use ferrio::engine::{CloseReason, EngineConfig, EngineHandler, EngineIo, EngineSocket, Message};
 ///
 /// struct Echo;
 /// impl EngineHandler for Echo {
@@ -45,7 +60,7 @@ use shared::Shared;
 ///     fn on_message(&self, socket: &EngineSocket, message: Message) {
 ///         let _ = socket.send(message);
 ///     }
-///     fn on_disconnect(&self, _: &EngineSocket, _: DisconnectReason) {}
+///     fn on_disconnect(&self, _: &EngineSocket, _: CloseReason) {}
 /// }
 ///
 /// let (layer, engine) = EngineIo::new(EngineConfig::default(), Echo);
@@ -58,10 +73,13 @@ pub struct EngineIo {
 }
 
 impl EngineIo {
-    /// Creates an engine with `config` that reports to `handler`, and the tower layer that
-    /// serves it.
-    pub fn new<H: EngineHandler>(config: EngineConfig, handler: H) -> (EngineLayer, EngineIo) {
-        Self::with_handler(config, Arc::new(handler))
+    /// Creates an engine with `config` (an [`EngineConfig`] or its builder) that reports to
+    /// `handler`, and the tower layer that serves it.
+    pub fn new<H: EngineHandler>(
+        config: impl Into<EngineConfig>,
+        handler: H,
+    ) -> (EngineLayer, EngineIo) {
+        Self::with_handler(config.into(), Arc::new(handler))
     }
 
     pub(crate) fn with_handler(
@@ -76,8 +94,7 @@ impl EngineIo {
     /// of its messages. A session whose application falls 1024 messages behind is closed.
     ///
     /// ```
-    /// use ferrio::engine::{Connection, EngineIo};
-    /// use ferrio::EngineConfig;
+    /// use ferrio::engine::{Connection, EngineConfig, EngineIo};
     ///
     /// # async fn serve() {
     /// let (layer, _engine, mut connections) = EngineIo::channels(EngineConfig::default());
@@ -93,7 +110,7 @@ impl EngineIo {
     /// # }
     /// ```
     pub fn channels(
-        config: EngineConfig,
+        config: impl Into<EngineConfig>,
     ) -> (EngineLayer, EngineIo, tokio::sync::mpsc::UnboundedReceiver<Connection>) {
         let (handler, connections) = channel::ChannelHandler::new();
         let (layer, engine) = Self::new(config, handler);

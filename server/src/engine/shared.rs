@@ -5,8 +5,7 @@ use std::sync::Arc;
 use dashmap::DashMap;
 
 use super::session::Session;
-use super::{EngineHandler, Sid};
-use crate::config::EngineConfig;
+use super::{EngineConfig, EngineHandler, Sid};
 
 pub(crate) struct Shared {
     pub(crate) config: EngineConfig,

@@ -8,7 +8,7 @@ use ferrio_protocol::engine::{Frame, Packet};
 use ferrio_protocol::Str;
 
 use super::session::Session;
-use super::{DisconnectReason, HandshakeRequest, Message, SendError, Sid, TransportKind};
+use super::{CloseReason, HandshakeRequest, Message, QueueError, Sid, TransportKind};
 
 /// A handle on one Engine.IO session; cheap to clone, usable from any task.
 #[derive(Clone)]
@@ -35,7 +35,7 @@ impl EngineSocket {
     }
 
     /// Queues a message for the client.
-    pub fn send(&self, message: Message) -> Result<(), SendError> {
+    pub fn send(&self, message: Message) -> Result<(), QueueError> {
         let frame = match message {
             Message::Text(text) => Packet::Message(text).encode(),
             Message::Binary(data) => Frame::Binary(data),
@@ -44,31 +44,31 @@ impl EngineSocket {
     }
 
     /// Queues a text message.
-    pub fn send_text(&self, text: impl Into<Str>) -> Result<(), SendError> {
+    pub fn send_text(&self, text: impl Into<Str>) -> Result<(), QueueError> {
         self.send(Message::Text(text.into()))
     }
 
     /// Queues a binary message.
-    pub fn send_binary(&self, data: impl Into<Bytes>) -> Result<(), SendError> {
+    pub fn send_binary(&self, data: impl Into<Bytes>) -> Result<(), QueueError> {
         self.send(Message::Binary(data.into()))
     }
 
     /// Queues already-encoded frames as one unit: all of them or none. A text frame carries its
     /// Engine.IO type digit (`4…` for a message). Upper layers use it to send a packet encoded
     /// once to many sessions, and to keep a packet and its binary attachments together.
-    pub fn send_frames(&self, frames: &[Frame]) -> Result<(), SendError> {
+    pub fn send_frames(&self, frames: &[Frame]) -> Result<(), QueueError> {
         self.0.send_frames(frames.iter().cloned())
     }
 
     /// [`send_frames`](Self::send_frames), except that a full queue never closes the session
     /// (`close_on_queue_full`): for a send the caller has another way out of.
-    pub(crate) fn try_send_frames(&self, frames: &[Frame]) -> Result<(), SendError> {
+    pub(crate) fn try_send_frames(&self, frames: &[Frame]) -> Result<(), QueueError> {
         self.0.try_send_frames(frames.iter().cloned())
     }
 
     /// The transport the session currently uses.
     pub fn transport(&self) -> TransportKind {
-        self.0.lock().transport
+        self.0.transport()
     }
 
     /// Whether the session has closed.
@@ -78,17 +78,17 @@ impl EngineSocket {
 
     /// Closes the session (`forced close`).
     pub fn close(&self) {
-        self.0.close(DisconnectReason::ServerClose);
+        self.0.close(CloseReason::ServerClose);
     }
 
     /// Closes the session with `reason`.
-    pub(crate) fn close_with(&self, reason: DisconnectReason) {
+    pub(crate) fn close_with(&self, reason: CloseReason) {
         self.0.close(reason);
     }
 
     /// Whether nothing is waiting in the outbound queue (the client keeps up).
     pub fn is_idle(&self) -> bool {
-        self.0.lock().queue.is_empty()
+        self.0.is_idle()
     }
 
     /// The HTTP request that opened the session.

@@ -84,7 +84,7 @@ async fn close_ends_every_transport_and_lets_graceful_shutdown_finish() {
     post(addr, &streaming, "40").await;
     assert!(matches!(stream.next().await, Frame::Text(t) if t.starts_with("40{")));
     next(&mut sockets).await;
-    assert_eq!(io.engine().expect("engine").session_count(), 3);
+    assert_eq!(io.engine().session_count(), 3);
 
     shutdown.send(()).expect("the server is running");
     within("io.close()", STEP, io_closed).await.expect("the shutdown future ran");
@@ -104,7 +104,7 @@ async fn close_ends_every_transport_and_lets_graceful_shutdown_finish() {
         assert_eq!(next(&mut reasons).await, DisconnectReason::ServerShutdown);
     }
     // A closed streaming session lingers until its client fetched the close packet (done).
-    let engine = io.engine().expect("engine");
+    let engine = io.engine();
     within("the sessions to be forgotten", STEP, async {
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(10));
         while engine.session_count() > 0 {

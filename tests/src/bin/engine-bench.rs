@@ -24,16 +24,16 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// The echo server, when this binary runs as the child.
 async fn serve(port: u16) -> std::io::Result<()> {
-    use ferrio::engine::{DisconnectReason, EngineHandler, EngineIo, EngineSocket, Message};
+    use ferrio::engine::{CloseReason, EngineHandler, EngineIo, EngineSocket, Message};
     struct Echo;
     impl EngineHandler for Echo {
         fn on_connect(&self, _: EngineSocket) {}
         fn on_message(&self, socket: &EngineSocket, message: Message) {
             let _ = socket.send(message);
         }
-        fn on_disconnect(&self, _: &EngineSocket, _: DisconnectReason) {}
+        fn on_disconnect(&self, _: &EngineSocket, _: CloseReason) {}
     }
-    let (layer, _engine) = EngineIo::new(ferrio::EngineConfig::default(), Echo);
+    let (layer, _engine) = EngineIo::new(ferrio::engine::EngineConfig::default(), Echo);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 
 use ferrio_protocol::engine::{payload, Frame};
 
-use super::error::SendError;
+use crate::engine::QueueError;
 
 /// Frames waiting for the session's transport, in send order.
 #[derive(Debug)]
@@ -14,13 +14,6 @@ pub(crate) struct OutboundQueue {
     bytes: usize,
     max_packets: usize,
     max_bytes: usize,
-}
-
-fn frame_len(frame: &Frame) -> usize {
-    match frame {
-        Frame::Text(text) => text.len(),
-        Frame::Binary(data) => data.len(),
-    }
 }
 
 impl OutboundQueue {
@@ -33,11 +26,11 @@ impl OutboundQueue {
     pub(crate) fn push_all(
         &mut self,
         frames: impl ExactSizeIterator<Item = Frame> + Clone,
-    ) -> Result<(), SendError> {
+    ) -> Result<(), QueueError> {
         let count = frames.len();
-        let bytes: usize = frames.clone().map(|f| frame_len(&f)).sum();
+        let bytes: usize = frames.clone().map(|f| f.len()).sum();
         if self.frames.len() + count > self.max_packets || self.bytes + bytes > self.max_bytes {
-            return Err(SendError::QueueFull);
+            return Err(QueueError::Full);
         }
         self.bytes += bytes;
         self.frames.extend(frames);
@@ -47,7 +40,7 @@ impl OutboundQueue {
     /// Appends a control frame (ping, noop, close) that bypasses the bounds: the engine itself
     /// must always be able to talk to the client.
     pub(crate) fn push_control(&mut self, frame: Frame) {
-        self.bytes += frame_len(&frame);
+        self.bytes += frame.len();
         self.frames.push_back(frame);
     }
 
@@ -57,14 +50,14 @@ impl OutboundQueue {
 
     pub(crate) fn pop(&mut self) -> Option<Frame> {
         let frame = self.frames.pop_front()?;
-        self.bytes -= frame_len(&frame);
+        self.bytes -= frame.len();
         Some(frame)
     }
 
     /// Puts back, at the front and in order, frames that were taken but not delivered.
     pub(crate) fn requeue(&mut self, frames: Vec<Frame>) {
         for frame in frames.into_iter().rev() {
-            self.bytes += frame_len(&frame);
+            self.bytes += frame.len();
             self.frames.push_front(frame);
         }
     }
@@ -108,7 +101,7 @@ mod tests {
     fn overflow_in_packets_is_an_error_and_keeps_the_queue() {
         let mut q = OutboundQueue::new(2, 1000);
         q.push_all([text("4a"), text("4b")].into_iter()).unwrap();
-        assert_eq!(q.push_all([text("4c")].into_iter()), Err(SendError::QueueFull));
+        assert_eq!(q.push_all([text("4c")].into_iter()), Err(QueueError::Full));
         assert_eq!(q.pop(), Some(text("4a")));
     }
 
@@ -116,7 +109,7 @@ mod tests {
     fn overflow_in_bytes_rejects_the_whole_group() {
         let mut q = OutboundQueue::new(10, 5);
         let group = [text("4abc"), Frame::Binary(Bytes::from_static(b"xy"))];
-        assert_eq!(q.push_all(group.into_iter()), Err(SendError::QueueFull));
+        assert_eq!(q.push_all(group.into_iter()), Err(QueueError::Full));
         assert!(q.is_empty());
     }
 

@@ -5,7 +5,7 @@ use std::fmt;
 /// Why a session closed, with the names Engine.IO uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum DisconnectReason {
+pub enum CloseReason {
     /// The client sent a close packet.
     ClientClose,
     /// The transport's connection went away (WebSocket closed, client stopped polling).
@@ -21,21 +21,21 @@ pub enum DisconnectReason {
     ServerClose,
 }
 
-impl DisconnectReason {
+impl CloseReason {
     /// The reason's name as Engine.IO and Socket.IO report it.
     pub fn as_str(self) -> &'static str {
         match self {
-            DisconnectReason::ClientClose => "transport close",
-            DisconnectReason::TransportClose => "transport close",
-            DisconnectReason::TransportError => "transport error",
-            DisconnectReason::ParseError => "parse error",
-            DisconnectReason::PingTimeout => "ping timeout",
-            DisconnectReason::ServerClose => "forced close",
+            CloseReason::ClientClose => "transport close",
+            CloseReason::TransportClose => "transport close",
+            CloseReason::TransportError => "transport error",
+            CloseReason::ParseError => "parse error",
+            CloseReason::PingTimeout => "ping timeout",
+            CloseReason::ServerClose => "forced close",
         }
     }
 }
 
-impl fmt::Display for DisconnectReason {
+impl fmt::Display for CloseReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }

@@ -1,7 +1,7 @@
 //! The engine's own responses: payloads, `ok`, and Engine.IO error bodies.
 
 use bytes::Bytes;
-use ferrio_protocol::engine::ErrorCode;
+use ferrio_protocol::engine::{ErrorCode, PAYLOAD_TOO_LARGE_JSON, PAYLOAD_TOO_LARGE_STATUS};
 use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use http::{Response, StatusCode};
 
@@ -22,20 +22,15 @@ fn with_type<B>(
 
 /// `400`/`403` with `{"code":N,"message":…}`, as Engine.IO answers a bad request.
 pub(crate) fn error<B>(code: ErrorCode) -> EngineResponse<B> {
-    let status = match code {
-        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
-        _ => StatusCode::BAD_REQUEST,
-    };
+    let status = StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
     with_type(status, "application/json", ResponseBody::full(code.to_json()))
 }
 
 /// `413`: a POST body over `max_payload`.
 pub(crate) fn payload_too_large<B>() -> EngineResponse<B> {
-    with_type(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "application/json",
-        ResponseBody::full(r#"{"code":3,"message":"Payload too large"}"#),
-    )
+    let status =
+        StatusCode::from_u16(PAYLOAD_TOO_LARGE_STATUS).unwrap_or(StatusCode::PAYLOAD_TOO_LARGE);
+    with_type(status, "application/json", ResponseBody::full(PAYLOAD_TOO_LARGE_JSON))
 }
 
 /// `400` with no body: what Engine.IO answers to overlapping requests.

@@ -2,8 +2,8 @@
 //! every websocket its connection task, so what their futures hold across awaits is paid per
 //! idle connection. An 8 KiB buffer in the websocket task once doubled that cost.
 
-use crate::engine::session::drive_heartbeat;
-use crate::transport::websocket::run;
+use super::session::drive_heartbeat;
+use super::transport::websocket::run;
 
 /// The size of the future `f` returns, without calling it.
 fn future_size<Args, F: std::future::Future>(_: impl FnOnce(Args) -> F) -> usize {

@@ -6,7 +6,7 @@ use http::header::{self, HeaderMap, HeaderValue};
 /// Which origins may talk to the server from a browser.
 ///
 /// ```
-/// use ferrio::Cors;
+/// use ferrio::engine::Cors;
 ///
 /// let any = Cors::any();
 /// let some = Cors::origins(["https://app.example.com", "http://localhost:5173"]);

@@ -4,8 +4,8 @@
 use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use http::{HeaderMap, Method, Response, StatusCode};
 
-use super::body::ResponseBody;
-use super::response::EngineResponse;
+use crate::engine::http::body::ResponseBody;
+use crate::engine::http::response::EngineResponse;
 
 /// `(path under client-js/src, source, ETag)` of every module.
 const FILES: &[(&str, &str, &str)] = include!(concat!(env!("OUT_DIR"), "/client_js.rs"));

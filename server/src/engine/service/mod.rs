@@ -1,13 +1,11 @@
 //! The tower service: routes Engine.IO requests by `EIO`, `transport` and `sid`, answers them,
 //! and forwards everything else to the wrapped service.
 
-mod body;
-mod client_js;
-pub(crate) mod cors;
+mod client_files;
 mod future;
 mod layer;
-pub(crate) mod query;
-pub(crate) mod response;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -18,16 +16,16 @@ use http::{Method, Request, Response};
 use http_body::Body;
 use tower_service::Service;
 
-pub use body::{BoxError, ResponseBody};
 pub use future::ResponseFuture;
 pub use layer::EngineLayer;
 
+use crate::engine::http::body::{BoxError, ResponseBody};
+use crate::engine::http::query::EngineQuery;
+use crate::engine::http::response::{self, EngineResponse};
 use crate::engine::session::Session;
 use crate::engine::shared::Shared;
+use crate::engine::transport::{polling, streaming, websocket};
 use crate::engine::{HandshakeRequest, TransportKind};
-use crate::transport::{polling, streaming, websocket};
-use query::EngineQuery;
-use response::EngineResponse;
 
 /// The engine in front of an inner service `S`; made by [`EngineLayer`].
 #[derive(Debug, Clone)]
@@ -82,7 +80,7 @@ where
         }
         if config.serve_client {
             if let Some(name) = path.strip_prefix(config.path.as_str()) {
-                if let Some(res) = client_js::serve(req.method(), name, req.headers()) {
+                if let Some(res) = client_files::serve(req.method(), name, req.headers()) {
                     return ResponseFuture::engine(Box::pin(std::future::ready(res)));
                 }
             }
@@ -195,7 +193,7 @@ where
         }
         return websocket::accept_upgrade(session, req);
     }
-    if session.lock().transport != transport {
+    if session.transport() != transport {
         return response::error(ErrorCode::BadRequest);
     }
     match (transport, req.method()) {
@@ -205,19 +203,5 @@ where
         }
         (TransportKind::Streaming, &Method::GET) => streaming::get(session),
         _ => response::error(ErrorCode::BadRequest),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_mount_path;
-
-    #[test]
-    fn mount_path_matches_with_and_without_trailing_slash() {
-        assert!(is_mount_path("/engine.io/", "/engine.io/"));
-        assert!(is_mount_path("/engine.io", "/engine.io/"));
-        assert!(!is_mount_path("/engine.iox", "/engine.io/"));
-        assert!(!is_mount_path("/engine.io/x", "/engine.io/"));
-        assert!(!is_mount_path("/", "/engine.io/"));
     }
 }

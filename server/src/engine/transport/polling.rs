@@ -10,57 +10,26 @@ use http_body::Body;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use super::receive::{self, Receive};
-use crate::engine::session::{Session, Upgrade};
-use crate::engine::{DisconnectReason, TransportKind};
-use crate::service::response::{self, EngineResponse};
-use crate::service::BoxError;
-
-/// Resets a per-session request flag when the request ends, however it ends (a client that
-/// goes away drops the future).
-pub(crate) struct Attached<'a> {
-    pub(crate) session: &'a Session,
-    pub(crate) post: bool,
-}
-
-impl Drop for Attached<'_> {
-    fn drop(&mut self) {
-        let mut state = self.session.lock();
-        if self.post {
-            state.post_active = false;
-        } else {
-            state.receiver_attached = false;
-        }
-    }
-}
+use crate::engine::http::body::BoxError;
+use crate::engine::http::response::{self, EngineResponse};
+use crate::engine::session::Session;
+use crate::engine::CloseReason;
 
 /// A polling GET: answers with every queued frame up to `max_payload`, waiting for one if the
 /// queue is empty.
 pub(crate) async fn get<R>(session: Arc<Session>) -> EngineResponse<R> {
-    let arrived_during_upgrade = {
-        let mut state = session.lock();
-        if state.receiver_attached {
-            drop(state);
-            // Engine.IO closes a session whose client overlaps its polls.
-            session.close(DisconnectReason::TransportError);
-            return response::empty_bad_request();
-        }
-        state.receiver_attached = true;
-        state.upgrade == Upgrade::Probed
+    let Some(guard) = session.attach_poll() else {
+        // Engine.IO closes a session whose client overlaps its polls.
+        session.close(CloseReason::TransportError);
+        return response::empty_bad_request();
     };
-    let _attached = Attached { session: &session, post: false };
-    let max_payload = session.shared.config.max_payload;
-    let frames = match receive::next(
-        &session,
-        TransportKind::Polling,
-        max_payload,
-        arrived_during_upgrade,
-        |_| true,
-    )
-    .await
-    {
+    let mut receiver = guard.receiver;
+    let max_payload = session.config().max_payload;
+    let frames = match receive::next(&session, &mut receiver, max_payload).await {
         Receive::Frames(frames) => frames,
         Receive::End(last) => vec![last],
     };
+    drop(guard);
     session.forget_if_drained();
     let mut body = Vec::with_capacity(frames.iter().map(|f| payload::encoded_len(f) + 1).sum());
     payload::encode(frames.iter(), &mut body);
@@ -74,17 +43,11 @@ where
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
-    {
-        let mut state = session.lock();
-        if state.post_active {
-            drop(state);
-            session.close(DisconnectReason::TransportError);
-            return response::empty_bad_request();
-        }
-        state.post_active = true;
-    }
-    let _attached = Attached { session: &session, post: true };
-    let max_payload = session.shared.config.max_payload;
+    let Some(_post) = session.accept_post() else {
+        session.close(CloseReason::TransportError);
+        return response::empty_bad_request();
+    };
+    let max_payload = session.config().max_payload;
     // Engine.IO v4 sends binary inside text payloads ("b<base64>"); a binary body is a v3 client
     // or a confused one.
     if req
@@ -92,31 +55,31 @@ where
         .get(CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/octet-stream"))
     {
-        session.close(DisconnectReason::TransportError);
+        session.close(CloseReason::TransportError);
         return response::error(ErrorCode::BadRequest);
     }
     let declared =
         req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|len| len > max_payload as u64) {
-        session.close(DisconnectReason::TransportError);
+        session.close(CloseReason::TransportError);
         return response::payload_too_large();
     }
     let body = match read_limited(req.into_body(), max_payload).await {
         Ok(body) => body,
         Err(ReadError::TooLarge) => {
-            session.close(DisconnectReason::TransportError);
+            session.close(CloseReason::TransportError);
             return response::payload_too_large();
         }
         Err(ReadError::Aborted) => {
-            session.close(DisconnectReason::TransportClose);
+            session.close(CloseReason::TransportClose);
             return response::error(ErrorCode::BadRequest);
         }
     };
-    let packets = match payload::decode(body, session.shared.config.max_packets_per_payload) {
+    let packets = match payload::decode(body, session.config().max_packets_per_payload) {
         Ok(packets) => packets,
         Err(err) => {
             tracing::debug!(sid = %session.sid, %err, "undecodable polling payload");
-            session.close(DisconnectReason::ParseError);
+            session.close(CloseReason::ParseError);
             return response::error(ErrorCode::BadRequest);
         }
     };

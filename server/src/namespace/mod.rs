@@ -1,42 +1,42 @@
-//! Namespaces: the connect flow (middleware, CONNECT reply, connect handler) and the handle
-//! applications use to reach a namespace's sockets.
+//! Namespaces: the connect flow (middleware, CONNECT reply, connect handler), the registry of a
+//! server's namespaces, dynamic namespaces' matchers, and the handles applications hold.
+
+mod handle;
+mod matcher;
+mod registry;
 
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
 use bytes::Bytes;
 use dashmap::DashMap;
-use ferrio_protocol::socket::{Limits, Packet};
+use ferrio_protocol::engine::Frame;
+use ferrio_protocol::socket::Packet;
 use serde_json::{json, Value};
+
+pub use handle::{DynNamespace, NamespaceRef};
+pub(crate) use matcher::Matcher;
+pub(crate) use registry::{normalize, AdapterFactory, Registry};
 
 use crate::adapter::{Adapter, BroadcastOptions, Room};
 use crate::client::Client;
-use crate::engine::{EngineSocket, SendError, Sid};
-use crate::handler::{
-    boxed_middleware, run_inline, BoxFuture, BoxedConnectHandler, BoxedMiddleware,
-    ConnectMiddleware,
-};
-use crate::operators::BroadcastOperators;
-use crate::poison::{read, write};
+use crate::config::SioConfig;
+use crate::emit::{encoded_frames, send_encoded};
+use crate::engine::lock::read;
+use crate::engine::{EngineSocket, QueueError, Sid};
+use crate::handler::{run_inline, BoxFuture, BoxedConnectHandler, BoxedMiddleware};
 use crate::recovery::Recovery;
-use crate::socket::{encoded_frames, send_encoded};
 use crate::Socket;
-use ferrio_protocol::engine::Frame;
-
-/// Settings of the Socket.IO layer every namespace reads.
-#[derive(Debug, Clone)]
-pub(crate) struct SioConfig {
-    pub(crate) connect_timeout: Duration,
-    pub(crate) ack_timeout: Duration,
-    pub(crate) limits: Limits,
-    /// How long a disconnected socket can be recovered; `None` turns recovery off.
-    pub(crate) recovery: Option<Duration>,
-}
 
 /// The handlers of a namespace, shared by the children of a dynamic namespace.
 pub(crate) struct NsHandlers {
     pub(crate) connect: BoxedConnectHandler,
     pub(crate) middlewares: RwLock<Vec<BoxedMiddleware>>,
+}
+
+impl NsHandlers {
+    pub(crate) fn new(connect: BoxedConnectHandler) -> Arc<NsHandlers> {
+        Arc::new(NsHandlers { connect, middlewares: RwLock::new(Vec::new()) })
+    }
 }
 
 /// How admitting a socket to its namespace went.
@@ -116,7 +116,7 @@ impl Namespace {
         if let Err(err) = engine.try_send_frames(&frames) {
             client.forget(&self.path);
             return match err {
-                SendError::QueueFull => Admission::NoRoom,
+                QueueError::Full => Admission::NoRoom,
                 _ => Admission::Gone,
             };
         }
@@ -206,59 +206,3 @@ impl Namespace {
         }));
     }
 }
-
-/// A handle on a namespace: add middleware, reach its sockets. From
-/// [`Io::ns`](crate::Io::ns) or [`Io::of`](crate::Io::of).
-#[derive(Clone)]
-pub struct NamespaceRef(pub(crate) Arc<Namespace>);
-
-impl std::fmt::Debug for NamespaceRef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NamespaceRef").field("path", &self.0.path).finish()
-    }
-}
-
-impl NamespaceRef {
-    /// The namespace's path.
-    pub fn path(&self) -> &str {
-        &self.0.path
-    }
-
-    /// Adds a connect middleware, run in order before the connect handler; an `Err` refuses
-    /// the connection with a CONNECT_ERROR. Add middleware before serving requests.
-    ///
-    /// ```
-    /// use ferrio::extract::Data;
-    /// use ferrio::{ConnectError, Ferrio, Socket};
-    /// use serde_json::{json, Value};
-    ///
-    /// let (_layer, io) = Ferrio::builder().build_layer();
-    /// io.ns("/admin", |_socket: Socket| async {}).middleware(|Data(auth): Data<Value>| async move {
-    ///     if auth == json!({"token": "secret"}) {
-    ///         Ok(())
-    ///     } else {
-    ///         Err(ConnectError::new("unauthorized").with_data(json!({"code": "E_UNAUTHORIZED"})))
-    ///     }
-    /// });
-    /// ```
-    pub fn middleware<M, T>(&self, middleware: M) -> &Self
-    where
-        M: ConnectMiddleware<T>,
-        T: 'static,
-    {
-        write(&self.0.handlers.middlewares).push(boxed_middleware(middleware));
-        self
-    }
-
-    /// Operators over every socket of the namespace.
-    pub fn operators(&self) -> BroadcastOperators {
-        BroadcastOperators::new(self.0.clone(), BroadcastOptions::default())
-    }
-
-    /// The socket with id `sid`, if connected here.
-    pub fn get_socket(&self, sid: &Sid) -> Option<Socket> {
-        self.0.sockets.get(sid).map(|s| s.value().clone())
-    }
-}
-
-crate::operators::delegate_operators!(NamespaceRef);

@@ -1,7 +1,7 @@
 //! Locks that outlive a panic. ferrio's critical sections are short and leave their data
 //! consistent at each step, while handlers run application code that may panic: a poisoned
 //! lock is taken over rather than turning one panic into a panic for every later user of the
-//! session, socket or namespace.
+//! session, socket or namespace. Both layers lock through these.
 
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 

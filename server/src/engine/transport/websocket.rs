@@ -18,11 +18,11 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
-use crate::engine::session::{Session, Upgrade};
+use crate::engine::http::body::ResponseBody;
+use crate::engine::http::response::{self, EngineResponse};
+use crate::engine::session::Session;
 use crate::engine::shared::Shared;
-use crate::engine::{DisconnectReason, HandshakeRequest, TransportKind};
-use crate::service::response::{self, EngineResponse};
-use crate::service::ResponseBody;
+use crate::engine::{CloseReason, HandshakeRequest, TransportKind};
 
 type Ws = WebSocketStream<TokioIo<Upgraded>>;
 
@@ -103,34 +103,26 @@ pub(crate) fn accept_upgrade<B, R>(
     session: Arc<Session>,
     mut req: Request<B>,
 ) -> EngineResponse<R> {
-    {
-        let mut state = session.lock();
-        if state.transport == TransportKind::WebSocket
-            || state.upgrade != Upgrade::None
-            || state.closed.is_some()
-            || !session.shared.config.websocket
-        {
-            return response::error(ErrorCode::BadRequest);
-        }
-        state.upgrade = Upgrade::Connected;
+    if let Err(refused) = session.begin_upgrade(Instant::now()) {
+        tracing::debug!(sid = %session.sid, ?refused, "websocket upgrade refused");
+        return response::error(ErrorCode::BadRequest);
     }
     let (res, on_upgrade) = match switch(&mut req) {
         Ok(ok) => ok,
         Err(code) => {
-            session.lock().upgrade = Upgrade::None;
+            session.abandon_upgrade();
             return response::error(code);
         }
     };
     tokio::spawn(async move {
         let Some(mut ws) = into_websocket(on_upgrade, &session.shared).await else {
-            session.lock().upgrade = Upgrade::None;
+            session.abandon_upgrade();
             return;
         };
         if probe(&session, &mut ws).await {
             run(session, ws).await;
         } else {
-            session.lock().upgrade = Upgrade::None;
-            session.wake.notify_waiters();
+            session.abandon_upgrade();
             let _ = ws.close(None).await;
         }
     });
@@ -138,12 +130,13 @@ pub(crate) fn accept_upgrade<B, R>(
 }
 
 /// The probe: `2probe` → `3probe`, then `5` once the client paused polling. Returns whether the
-/// session now runs on this websocket. Bounded by `upgrade_timeout`.
+/// session now runs on this websocket. Bounded by the upgrade's deadline.
 async fn probe(session: &Arc<Session>, ws: &mut Ws) -> bool {
-    let deadline = Instant::now() + session.shared.config.upgrade_timeout;
     loop {
+        let Some(deadline) = session.upgrade_deadline() else { return false };
         let next = match tokio::time::timeout_at(deadline.into(), ws.next()).await {
             Ok(Some(Ok(msg))) => msg,
+            Err(_) if !session.expire_upgrade(Instant::now()) => continue,
             // Timed out, closed or broken: the upgrade is abandoned, the session stays.
             _ => return false,
         };
@@ -163,21 +156,12 @@ async fn probe(session: &Arc<Session>, ws: &mut Ws) -> bool {
                 if ws.send(ws_message(Packet::PongProbe.encode())).await.is_err() {
                     return false;
                 }
-                session.lock().upgrade = Upgrade::Probed;
                 // The pending GET is answered with a noop so the client can pause polling.
-                session.wake.notify_waiters();
-            }
-            Packet::Upgrade => {
-                let mut state = session.lock();
-                if state.upgrade != Upgrade::Probed || state.closed.is_some() {
+                if !session.answer_probe(Instant::now()) {
                     return false;
                 }
-                state.transport = TransportKind::WebSocket;
-                state.upgrade = Upgrade::None;
-                drop(state);
-                session.wake.notify_waiters();
-                return true;
             }
+            Packet::Upgrade => return session.complete_upgrade(Instant::now()),
             Packet::Noop => {}
             _ => return false,
         }
@@ -198,18 +182,14 @@ fn ws_message(frame: Frame) -> WsMessage {
 /// The session's life on a websocket: writes what is queued, reads what the client sends.
 pub(crate) async fn run(session: Arc<Session>, mut ws: Ws) {
     loop {
-        let notified = session.wake.notified();
+        let notified = session.changed();
         tokio::pin!(notified);
-        notified.as_mut().enable();
-        let (frames, closed) = {
-            let mut state = session.lock();
-            (state.queue.take_all(), state.closed)
-        };
+        let (frames, closed) = session.take_all();
         if !frames.is_empty() && (!feed_all(&mut ws, frames).await || ws.flush().await.is_err()) {
-            session.close(DisconnectReason::TransportClose);
+            session.close(CloseReason::TransportClose);
             return;
         }
-        if closed.is_some() {
+        if closed {
             let _ = ws.close(None).await;
             return;
         }
@@ -240,18 +220,18 @@ async fn on_incoming(
         Some(Ok(WsMessage::Text(text))) => match Str::try_from(Bytes::from(text)) {
             Ok(text) => Packet::decode_text(text),
             Err(_) => {
-                session.close(DisconnectReason::ParseError);
+                session.close(CloseReason::ParseError);
                 return false;
             }
         },
         Some(Ok(WsMessage::Binary(data))) => Ok(Packet::Binary(data)),
         Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => return true,
         Some(Ok(WsMessage::Close(_))) | None => {
-            session.close(DisconnectReason::TransportClose);
+            session.close(CloseReason::TransportClose);
             return false;
         }
         Some(Err(WsError::Capacity(CapacityError::MessageTooLong { .. }))) => {
-            session.close(DisconnectReason::TransportError);
+            session.close(CloseReason::TransportError);
             let frame = CloseFrame {
                 code: CloseCode::Size,
                 reason: Utf8Bytes::from_static("message too big"),
@@ -261,7 +241,7 @@ async fn on_incoming(
             return false;
         }
         Some(Err(_)) => {
-            session.close(DisconnectReason::TransportClose);
+            session.close(CloseReason::TransportClose);
             return false;
         }
     };
@@ -269,7 +249,7 @@ async fn on_incoming(
         Ok(packet) => session.on_packet(packet) || drain_and_close(session, ws).await,
         Err(err) => {
             tracing::debug!(sid = %session.sid, %err, "undecodable websocket frame");
-            session.close(DisconnectReason::ParseError);
+            session.close(CloseReason::ParseError);
             let frame = CloseFrame {
                 code: CloseCode::Protocol,
                 reason: Utf8Bytes::from_static("parse error"),
@@ -282,7 +262,7 @@ async fn on_incoming(
 
 /// The session closed because of what the client sent: flush what is queued, then close.
 async fn drain_and_close(session: &Arc<Session>, ws: &mut Ws) -> bool {
-    let frames = session.lock().queue.take_all();
+    let (frames, _) = session.take_all();
     if feed_all(ws, frames).await {
         let _ = ws.close(None).await;
     }

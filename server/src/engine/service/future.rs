@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 use http::Response;
 use pin_project_lite::pin_project;
 
-use super::body::ResponseBody;
+use crate::engine::http::body::ResponseBody;
 
 type EngineFuture<B> = Pin<Box<dyn Future<Output = Response<ResponseBody<B>>> + Send>>;
 

@@ -1,0 +1,225 @@
+//! [`FerrioBuilder`]: every setting of a Socket.IO server, and the layer and [`Io`] handle it
+//! builds.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ferrio_protocol::socket::Limits;
+
+use crate::adapter::{Adapter, LocalAdapter};
+use crate::client::SocketIoHandler;
+use crate::config::SioConfig;
+use crate::engine::{
+    Cors, EngineConfig, EngineConfigBuilder, EngineIo, EngineLayer, TransportKind,
+};
+use crate::namespace::{AdapterFactory, Registry};
+use crate::Io;
+
+/// The tower layer serving Socket.IO; add it to an axum router with `.layer(layer)`.
+pub type FerrioLayer = EngineLayer;
+
+/// Entry point of the Socket.IO server.
+#[derive(Debug, Clone, Copy)]
+pub struct Ferrio;
+
+impl Ferrio {
+    /// A builder with the defaults of Socket.IO: path `/socket.io/`, ping every 25 s with 20 s
+    /// to answer, 1 MB payloads, 45 s to join a namespace, acks awaited 5 s.
+    pub fn builder() -> FerrioBuilder {
+        FerrioBuilder {
+            engine: EngineConfig::builder().path("/socket.io/").serve_client(true),
+            connect_timeout: Duration::from_secs(45),
+            ack_timeout: Duration::from_secs(5),
+            max_attachments: Limits::default().max_attachments,
+            state: http::Extensions::new(),
+            adapter: Arc::new(|| Arc::new(LocalAdapter::new())),
+            recovery: None,
+        }
+    }
+}
+
+/// Configures the server; every method documents its default.
+///
+/// ```
+/// use std::time::Duration;
+/// use ferrio::{Cors, Ferrio, Socket};
+///
+/// let (layer, io) = Ferrio::builder()
+///     .ping_interval(Duration::from_secs(10))
+///     .cors(Cors::any())
+///     .build_layer();
+/// io.ns("/", |socket: Socket| async move {
+///     let _ = socket.emit("hello", &"world");
+/// });
+/// let app: axum::Router = axum::Router::new().layer(layer);
+/// ```
+#[must_use = "call build_layer() to get the layer and the Io handle"]
+pub struct FerrioBuilder {
+    engine: EngineConfigBuilder,
+    connect_timeout: Duration,
+    ack_timeout: Duration,
+    max_attachments: usize,
+    state: http::Extensions,
+    adapter: AdapterFactory,
+    recovery: Option<Duration>,
+}
+
+impl std::fmt::Debug for FerrioBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FerrioBuilder")
+            .field("engine", &self.engine)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("ack_timeout", &self.ack_timeout)
+            .field("max_attachments", &self.max_attachments)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FerrioBuilder {
+    /// Replaces the whole engine configuration (its path included), for settings this builder
+    /// does not forward.
+    pub fn engine_config(mut self, config: impl Into<EngineConfig>) -> Self {
+        self.engine = config.into().to_builder();
+        self
+    }
+
+    /// Mount path. Default `/socket.io/`.
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.engine = self.engine.path(path);
+        self
+    }
+
+    /// Time between pings. Default 25 s.
+    pub fn ping_interval(mut self, d: Duration) -> Self {
+        self.engine = self.engine.ping_interval(d);
+        self
+    }
+
+    /// Time allowed to answer a ping. Default 20 s.
+    pub fn ping_timeout(mut self, d: Duration) -> Self {
+        self.engine = self.engine.ping_timeout(d);
+        self
+    }
+
+    /// Time allowed for a transport upgrade. Default 10 s.
+    pub fn upgrade_timeout(mut self, d: Duration) -> Self {
+        self.engine = self.engine.upgrade_timeout(d);
+        self
+    }
+
+    /// Largest message or POST body, in bytes. Default 1 MB.
+    pub fn max_payload(mut self, bytes: usize) -> Self {
+        self.engine = self.engine.max_payload(bytes);
+        self
+    }
+
+    /// Whether to serve the browser client at `{path}ferrio.js`. Default on.
+    pub fn serve_client(mut self, serve: bool) -> Self {
+        self.engine = self.engine.serve_client(serve);
+        self
+    }
+
+    /// Enabled transports. Default polling, websocket and streaming.
+    pub fn transports(mut self, transports: impl IntoIterator<Item = TransportKind>) -> Self {
+        self.engine = self.engine.transports(transports);
+        self
+    }
+
+    /// Cross-origin policy (also checked on WebSocket upgrades). Off by default.
+    pub fn cors(mut self, cors: Cors) -> Self {
+        self.engine = self.engine.cors(cors);
+        self
+    }
+
+    /// Closes a connection whose outbound queue is full instead of only failing the send (see
+    /// [`EngineConfigBuilder::close_on_queue_full`]): with [connection state
+    /// recovery](Self::connection_state_recovery), a slow client then misses nothing. Default
+    /// off.
+    pub fn close_on_queue_full(mut self, close: bool) -> Self {
+        self.engine = self.engine.close_on_queue_full(close);
+        self
+    }
+
+    /// Bounds of each connection's outbound queue. Defaults 4096 packets, 16 MiB.
+    pub fn queue_bounds(mut self, max_packets: usize, max_bytes: usize) -> Self {
+        self.engine = self.engine.queue_bounds(max_packets, max_bytes);
+        self
+    }
+
+    /// A hook that may refuse handshakes (403, code 4).
+    pub fn allow_request<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&http::request::Parts) -> Result<(), String> + Send + Sync + 'static,
+    {
+        self.engine = self.engine.allow_request(hook);
+        self
+    }
+
+    /// Time a new connection has to join a namespace before it is closed. Default 45 s.
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = d;
+        self
+    }
+
+    /// Default time to wait for an acknowledgement. Default 5 s.
+    pub fn ack_timeout(mut self, d: Duration) -> Self {
+        self.ack_timeout = d;
+        self
+    }
+
+    /// Most binary attachments accepted in one packet. Default 10.
+    pub fn max_attachments(mut self, n: usize) -> Self {
+        self.max_attachments = n;
+        self
+    }
+
+    /// Turns on connection state recovery (off by default), as Socket.IO's
+    /// `connectionStateRecovery`: a client whose connection failed and that comes back within
+    /// `max_disconnection` gets its socket back — same id, rooms and extensions, middleware
+    /// skipped, [`Socket::recovered`](crate::Socket::recovered) true — and every event sent to
+    /// it meanwhile. Each event then carries its offset as a last, extra argument, and the
+    /// events of the last `max_disconnection` are kept in memory. Works with the official
+    /// `socket.io-client` and with ferrio's client.
+    pub fn connection_state_recovery(mut self, max_disconnection: Duration) -> Self {
+        self.recovery = Some(max_disconnection);
+        self
+    }
+
+    /// Application state handlers read with [`State<T>`](crate::extract::State); one value per
+    /// type.
+    pub fn with_state<T: Clone + Send + Sync + 'static>(mut self, state: T) -> Self {
+        self.state.insert(state);
+        self
+    }
+
+    /// The room adapter: `factory` makes one per namespace. Default [`LocalAdapter`].
+    pub fn adapter<A, F>(mut self, factory: F) -> Self
+    where
+        A: Adapter,
+        F: Fn() -> A + Send + Sync + 'static,
+    {
+        self.adapter = Arc::new(move || Arc::new(factory()));
+        self
+    }
+
+    /// Builds the tower layer to mount and the [`Io`] handle. Configuration values out of
+    /// range are brought into it (see [`EngineConfigBuilder::build`]).
+    pub fn build_layer(self) -> (FerrioLayer, Io) {
+        let engine = self.engine.build();
+        let mut limits = Limits::default();
+        limits.max_attachments = self.max_attachments;
+        limits.max_packet_len = engine.max_payload();
+        let config = SioConfig {
+            connect_timeout: self.connect_timeout,
+            ack_timeout: self.ack_timeout,
+            limits,
+            recovery: self.recovery,
+        };
+        let registry = Arc::new(Registry::new(config, self.state, self.adapter));
+        let (layer, engine) =
+            EngineIo::with_handler(engine, Arc::new(SocketIoHandler(registry.clone())));
+        let io = Io::new(registry, engine);
+        io.ns("/", || async {});
+        (layer, io)
+    }
+}

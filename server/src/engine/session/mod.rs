@@ -1,0 +1,571 @@
+//! One Engine.IO session: its outbound queue, its transport, its heartbeat and upgrade, and the
+//! rules every transport applies to what a client sends.
+//!
+//! The state is private: transports change it only through the transitions below (attach a
+//! receiver, accept a POST, begin, probe, complete or abandon an upgrade, take frames), which
+//! check the rules and wake whoever waits on the session. The decisions are sync and take the
+//! time as an argument where it matters, so they are unit-tested without sockets.
+
+mod heartbeat;
+mod queue;
+mod upgrade;
+
+use std::any::Any;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+use ferrio_protocol::engine::{Frame, OpenPacket, Packet};
+use tokio::sync::futures::Notified;
+use tokio::sync::Notify;
+
+use super::lock::lock;
+use super::shared::Shared;
+use super::{
+    CloseReason, EngineConfig, EngineSocket, HandshakeRequest, Message, QueueError, Sid,
+    TransportKind,
+};
+use heartbeat::{Heartbeat, HeartbeatAction};
+use queue::OutboundQueue;
+use upgrade::Upgrade;
+
+/// Mutable state of a session, behind a short-lived `std` mutex never held across `.await`.
+#[derive(Debug)]
+struct State {
+    queue: OutboundQueue,
+    transport: TransportKind,
+    upgrade: Upgrade,
+    heartbeat: Heartbeat,
+    closed: Option<CloseReason>,
+    /// A polling GET is attached.
+    poll_attached: bool,
+    /// A POST is being read.
+    post_active: bool,
+    /// Incremented by each streaming GET; only the newest stream writes.
+    stream_generation: u64,
+}
+
+pub(crate) struct Session {
+    pub(crate) sid: Sid,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) handshake: HandshakeRequest,
+    state: Mutex<State>,
+    /// Signalled when frames are queued or the session closes or changes transport.
+    wake: Notify,
+    /// Signalled once, when the session closes.
+    closed: Notify,
+    /// Signalled when the queue overflowed and `close_on_queue_full` is set: the heartbeat
+    /// task closes the session (not the sender, which may hold locks a disconnect handler
+    /// needs, or run outside the runtime).
+    overflowed: Notify,
+    pub(crate) data: OnceLock<Box<dyn Any + Send + Sync>>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("sid", &self.sid).finish_non_exhaustive()
+    }
+}
+
+/// What a receiver (a polling GET, a stream) attached to the session is, for the decisions of
+/// [`Session::poll_receive`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Receiver {
+    transport: TransportKind,
+    /// The stream's generation (0 for a poll): an older stream ends when a newer one attaches.
+    generation: u64,
+    /// Attached while the probe was already answered: it takes what is queued once, or waits
+    /// a little before its noop, so an old client that keeps polling does not spin.
+    arrived_during_upgrade: bool,
+}
+
+/// The next thing a receiver does.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum ReceiveStep {
+    /// Send these queued frames (at most `max_bytes` once framed, at least one). A close
+    /// packet among them ends the session.
+    Frames(Vec<Frame>),
+    /// Nothing more for this receiver: send this last frame (a noop or a close) and end.
+    End(Frame),
+    /// Wait for a wake-up, then ask again.
+    Wait,
+    /// Wait for a wake-up at most [`UPGRADE_NOOP_DELAY`], then end with a noop.
+    WaitThenNoop,
+}
+
+/// How long a receiver that arrives during an upgrade waits before it is answered with a noop.
+pub(crate) const UPGRADE_NOOP_DELAY: Duration = Duration::from_millis(100);
+
+/// Detaches a polling GET when its request ends, however it ends (a client that goes away
+/// drops the future).
+#[derive(Debug)]
+pub(crate) struct PollGuard<'a> {
+    session: &'a Session,
+    pub(crate) receiver: Receiver,
+}
+
+impl Drop for PollGuard<'_> {
+    fn drop(&mut self) {
+        self.session.lock().poll_attached = false;
+    }
+}
+
+/// Marks the end of a POST, however its request ends.
+#[derive(Debug)]
+pub(crate) struct PostGuard<'a> {
+    session: &'a Session,
+}
+
+impl Drop for PostGuard<'_> {
+    fn drop(&mut self) {
+        self.session.lock().post_active = false;
+    }
+}
+
+/// Why a websocket may not take over a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UpgradeRefused {
+    /// The session runs on websocket already, is closed, or websocket is disabled.
+    NotUpgradable,
+    /// Another websocket is upgrading this session.
+    Busy,
+}
+
+impl Session {
+    /// A session on `transport` with its open packet queued, not yet registered or running.
+    pub(crate) fn new(
+        shared: &Arc<Shared>,
+        transport: TransportKind,
+        handshake: HandshakeRequest,
+    ) -> Arc<Session> {
+        let config = &shared.config;
+        let sid = Sid::random();
+        let upgrades = if transport != TransportKind::WebSocket && config.websocket {
+            vec![TransportKind::WebSocket.as_str().to_owned()]
+        } else {
+            Vec::new()
+        };
+        let open = Packet::Open(OpenPacket {
+            sid: sid.as_str().to_owned(),
+            upgrades,
+            ping_interval: millis(config.ping_interval),
+            ping_timeout: millis(config.ping_timeout),
+            max_payload: config.max_payload as u64,
+        });
+        let mut queue = OutboundQueue::new(config.queue_max_packets, config.queue_max_bytes);
+        queue.push_control(open.encode());
+        Arc::new(Session {
+            sid,
+            shared: shared.clone(),
+            handshake,
+            state: Mutex::new(State {
+                queue,
+                transport,
+                upgrade: Upgrade::idle(),
+                heartbeat: Heartbeat::new(
+                    Instant::now(),
+                    config.ping_interval,
+                    config.ping_timeout,
+                ),
+                closed: None,
+                poll_attached: false,
+                post_active: false,
+                stream_generation: 0,
+            }),
+            wake: Notify::new(),
+            closed: Notify::new(),
+            overflowed: Notify::new(),
+            data: OnceLock::new(),
+        })
+    }
+
+    /// Creates a session on `transport`, registers it, starts its heartbeat and tells the
+    /// handler.
+    pub(crate) fn open(
+        shared: &Arc<Shared>,
+        transport: TransportKind,
+        handshake: HandshakeRequest,
+    ) -> Arc<Session> {
+        let session = Session::new(shared, transport, handshake);
+        shared.sessions.insert(session.sid.clone(), session.clone());
+        tokio::spawn(drive_heartbeat(session.clone()));
+        shared.handler.on_connect(EngineSocket(session.clone()));
+        session
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        lock(&self.state)
+    }
+
+    pub(crate) fn config(&self) -> &EngineConfig {
+        &self.shared.config
+    }
+
+    /// A future that completes at the session's next wake-up (frames queued, closed, transport
+    /// or upgrade changed). Create it, then check the state, then await it: wake-ups use
+    /// `notify_waiters`, which reaches every future created before it, polled or not, so one
+    /// between the check and the await is not missed.
+    pub(crate) fn changed(&self) -> Notified<'_> {
+        self.wake.notified()
+    }
+
+    /// A future that completes when the session closes (created before checking, as
+    /// [`changed`](Self::changed)).
+    pub(crate) fn closed(&self) -> Notified<'_> {
+        self.closed.notified()
+    }
+
+    /// The transport the session runs on.
+    pub(crate) fn transport(&self) -> TransportKind {
+        self.lock().transport
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.lock().closed.is_some()
+    }
+
+    /// Whether nothing waits in the outbound queue.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.lock().queue.is_empty()
+    }
+
+    // ===== sending =====
+
+    /// Queues `frames` as one unit and wakes the transport. A full queue closes the session
+    /// when `close_on_queue_full` is set.
+    pub(crate) fn send_frames<I>(&self, frames: I) -> Result<(), QueueError>
+    where
+        I: ExactSizeIterator<Item = Frame> + Clone,
+    {
+        let sent = self.try_send_frames(frames);
+        if sent == Err(QueueError::Full) && self.shared.config.close_on_queue_full {
+            self.overflowed.notify_one();
+        }
+        sent
+    }
+
+    /// Queues `frames` as one unit and wakes the transport; a full queue only fails the call.
+    pub(crate) fn try_send_frames<I>(&self, frames: I) -> Result<(), QueueError>
+    where
+        I: ExactSizeIterator<Item = Frame> + Clone,
+    {
+        {
+            let mut state = self.lock();
+            if state.closed.is_some() {
+                return Err(QueueError::Closed);
+            }
+            state.queue.push_all(frames)?;
+        }
+        self.wake.notify_waiters();
+        Ok(())
+    }
+
+    /// Everything queued, for a websocket that writes it all at once, and whether the session
+    /// closed (after those frames, the websocket closes too).
+    pub(crate) fn take_all(&self) -> (VecDeque<Frame>, bool) {
+        let mut state = self.lock();
+        (state.queue.take_all(), state.closed.is_some())
+    }
+
+    /// Puts back, at the front and in order, frames a stream took but could not deliver.
+    pub(crate) fn requeue(&self, frames: Vec<Frame>) {
+        self.lock().queue.requeue(frames);
+    }
+
+    // ===== closing =====
+
+    /// Closes the session once: answers a pending poll with a close packet, unregisters it and
+    /// tells the handler.
+    pub(crate) fn close(self: &Arc<Self>, reason: CloseReason) {
+        let linger = {
+            let mut state = self.lock();
+            if state.closed.is_some() {
+                return;
+            }
+            state.closed = Some(reason);
+            if state.transport != TransportKind::WebSocket {
+                // Engine.IO ends a pending poll with a noop before the close packet when either
+                // side closes on purpose; official clients rely on neither, but match it.
+                if matches!(reason, CloseReason::ServerClose | CloseReason::ClientClose) {
+                    state.queue.push_control(Packet::Noop.encode());
+                }
+                state.queue.push_control(Packet::Close.encode());
+            }
+            // When the server closes an HTTP-transport session between two polls (or while
+            // its stream is detached), the close packet waits for the client's next request,
+            // so the client learns "transport close" rather than an unknown session.
+            reason == CloseReason::ServerClose
+                && state.transport != TransportKind::WebSocket
+                && (!state.poll_attached || state.transport == TransportKind::Streaming)
+        };
+        if linger {
+            let session = self.clone();
+            let grace =
+                self.shared.config.ping_timeout.clamp(Duration::from_millis(100), CLOSE_GRACE);
+            tokio::spawn(async move {
+                tokio::time::sleep(grace).await;
+                session.forget();
+            });
+        } else {
+            self.forget();
+        }
+        self.wake.notify_waiters();
+        self.closed.notify_waiters();
+        self.shared.handler.on_disconnect(&EngineSocket(self.clone()), reason);
+    }
+
+    /// A closed session lingers only until its last packets are fetched: forgets it once its
+    /// queue is drained.
+    pub(crate) fn forget_if_drained(self: &Arc<Self>) {
+        let drained = {
+            let state = self.lock();
+            state.closed.is_some() && state.queue.is_empty()
+        };
+        if drained {
+            self.forget();
+        }
+    }
+
+    /// Removes the session from the engine's map (if this session is still the one there).
+    fn forget(self: &Arc<Self>) {
+        self.shared.sessions.remove_if(self.sid.as_str(), |_, s| Arc::ptr_eq(s, self));
+    }
+
+    // ===== receivers: polling GETs and streams =====
+
+    /// Attaches a polling GET; `None` when one is attached already (overlapping polls, which
+    /// the caller answers by closing the session, as Engine.IO does).
+    pub(crate) fn attach_poll(&self) -> Option<PollGuard<'_>> {
+        let mut state = self.lock();
+        if state.poll_attached {
+            return None;
+        }
+        state.poll_attached = true;
+        let receiver = Receiver {
+            transport: TransportKind::Polling,
+            generation: 0,
+            arrived_during_upgrade: state.upgrade.is_probed(),
+        };
+        Some(PollGuard { session: self, receiver })
+    }
+
+    /// Attaches a stream, which ends any older stream of the session.
+    pub(crate) fn attach_stream(&self) -> Receiver {
+        let receiver = {
+            let mut state = self.lock();
+            state.stream_generation += 1;
+            Receiver {
+                transport: TransportKind::Streaming,
+                generation: state.stream_generation,
+                arrived_during_upgrade: state.upgrade.is_probed(),
+            }
+        };
+        // An older stream of this session sees the new generation and ends.
+        self.wake.notify_waiters();
+        receiver
+    }
+
+    /// What `receiver` does next, taking at most `max_bytes` of frames (once framed).
+    pub(crate) fn poll_receive(&self, receiver: &mut Receiver, max_bytes: usize) -> ReceiveStep {
+        let mut state = self.lock();
+        let during_upgrade = std::mem::take(&mut receiver.arrived_during_upgrade);
+        // Checked before the queue: after an upgrade the frames belong to the websocket.
+        if state.transport != receiver.transport
+            || receiver.transport == TransportKind::Streaming
+                && state.stream_generation != receiver.generation
+        {
+            return ReceiveStep::End(Packet::Noop.encode());
+        }
+        let probed = state.upgrade.is_probed();
+        // A stream would keep delivering while traffic flows and never let the client pause:
+        // once the probe is answered it ends, and what is queued waits for the websocket (or,
+        // if the upgrade fails, for the next stream). A stream attached during the probe takes
+        // what is queued once (pings included, so the session lives on if the upgrade is
+        // abandoned), then ends.
+        if receiver.transport == TransportKind::Streaming && probed {
+            if during_upgrade && !state.queue.is_empty() {
+                return ReceiveStep::Frames(state.queue.drain_payload(max_bytes));
+            }
+            return ReceiveStep::End(Packet::Noop.encode());
+        }
+        if !state.queue.is_empty() {
+            return ReceiveStep::Frames(state.queue.drain_payload(max_bytes));
+        }
+        if state.closed.is_some() {
+            return ReceiveStep::End(Packet::Close.encode());
+        }
+        match (probed, during_upgrade) {
+            // The probe succeeded: answer so the client can pause this transport.
+            (true, false) => ReceiveStep::End(Packet::Noop.encode()),
+            (true, true) => {
+                // Keep the flag for the next call: this receiver still waits as one that came
+                // during the upgrade.
+                receiver.arrived_during_upgrade = true;
+                ReceiveStep::WaitThenNoop
+            }
+            (false, _) => ReceiveStep::Wait,
+        }
+    }
+
+    // ===== POSTs =====
+
+    /// Starts reading a POST; `None` when one is being read already (overlapping POSTs close
+    /// the session).
+    pub(crate) fn accept_post(&self) -> Option<PostGuard<'_>> {
+        let mut state = self.lock();
+        if state.post_active {
+            return None;
+        }
+        state.post_active = true;
+        Some(PostGuard { session: self })
+    }
+
+    // ===== upgrade to websocket =====
+
+    /// A websocket connected for this session at `now` and starts the probe.
+    pub(crate) fn begin_upgrade(&self, now: Instant) -> Result<(), UpgradeRefused> {
+        let mut state = self.lock();
+        if state.transport == TransportKind::WebSocket
+            || state.closed.is_some()
+            || !self.shared.config.websocket
+        {
+            return Err(UpgradeRefused::NotUpgradable);
+        }
+        let timeout = self.shared.config.upgrade_timeout;
+        if state.upgrade.begin(now, timeout) {
+            Ok(())
+        } else {
+            Err(UpgradeRefused::Busy)
+        }
+    }
+
+    /// When the upgrade under way must be done by.
+    pub(crate) fn upgrade_deadline(&self) -> Option<Instant> {
+        self.lock().upgrade.poll_timeout()
+    }
+
+    /// The upgrade's deadline was reached at `now`: `true` when the upgrade is given up (the
+    /// session stays where it was).
+    pub(crate) fn expire_upgrade(&self, now: Instant) -> bool {
+        let expired = self.lock().upgrade.handle_timeout(now);
+        if expired {
+            self.wake.notify_waiters();
+        }
+        expired
+    }
+
+    /// The client sent `2probe` at `now`: `true` when the server answers `3probe`; the old
+    /// transport's receiver is woken to answer with a noop so the client can pause it.
+    pub(crate) fn answer_probe(&self, now: Instant) -> bool {
+        let probed = {
+            let mut state = self.lock();
+            state.closed.is_none() && state.upgrade.probe(now)
+        };
+        self.wake.notify_waiters();
+        probed
+    }
+
+    /// The client sent `5` at `now`: `true` when the session now runs on websocket (what is
+    /// queued goes out there); receivers of the old transport are woken and end.
+    pub(crate) fn complete_upgrade(&self, now: Instant) -> bool {
+        let upgraded = {
+            let mut state = self.lock();
+            let upgraded = state.upgrade.complete(now) && state.closed.is_none();
+            if upgraded {
+                state.transport = TransportKind::WebSocket;
+            }
+            upgraded
+        };
+        self.wake.notify_waiters();
+        upgraded
+    }
+
+    /// Gives the upgrade up (the websocket failed or timed out); the session stays where it
+    /// was, and its receivers carry on.
+    pub(crate) fn abandon_upgrade(&self) {
+        self.lock().upgrade.abandon();
+        self.wake.notify_waiters();
+    }
+
+    // ===== what the client sends =====
+
+    /// Applies a packet the client sent over the session's current transport. Returns `false`
+    /// when the session is closed, or closed because of it.
+    pub(crate) fn on_packet(self: &Arc<Self>, packet: Packet) -> bool {
+        if self.is_closed() {
+            return false;
+        }
+        match packet {
+            Packet::Message(text) => self.deliver(Message::Text(text)),
+            Packet::Binary(data) => self.deliver(Message::Binary(data)),
+            Packet::Pong => self.lock().heartbeat.on_pong(Instant::now()),
+            Packet::Noop => {}
+            Packet::Close => {
+                self.close(CloseReason::ClientClose);
+                return false;
+            }
+            // A client ping (heartbeats go server → client in v4), an open, an upgrade or a
+            // probe outside an upgrade are protocol violations.
+            Packet::Ping
+            | Packet::PingProbe
+            | Packet::PongProbe
+            | Packet::Open(_)
+            | Packet::Upgrade => {
+                self.close(CloseReason::TransportError);
+                return false;
+            }
+        }
+        !self.is_closed()
+    }
+
+    fn deliver(self: &Arc<Self>, message: Message) {
+        let socket = EngineSocket(self.clone());
+        self.shared.handler.on_message(&socket, message);
+    }
+}
+
+/// Longest time a session closed by the server waits for the client to fetch its close packet.
+const CLOSE_GRACE: Duration = Duration::from_secs(5);
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Drives the session's heartbeat until it closes: queues pings, closes on a missed pong (and
+/// on an overflowed queue, when so configured).
+pub(crate) async fn drive_heartbeat(session: Arc<Session>) {
+    loop {
+        let closed = session.closed();
+        tokio::pin!(closed);
+        let deadline = {
+            let state = session.lock();
+            if state.closed.is_some() {
+                return;
+            }
+            state.heartbeat.poll_timeout()
+        };
+        tokio::select! {
+            () = tokio::time::sleep_until(deadline.into()) => {}
+            () = &mut closed => return,
+            () = session.overflowed.notified() => {
+                session.close(CloseReason::ServerClose);
+                return;
+            }
+        }
+        let action = session.lock().heartbeat.handle_timeout(Instant::now());
+        match action {
+            Some(HeartbeatAction::SendPing) => {
+                session.lock().queue.push_control(Packet::Ping.encode());
+                session.wake.notify_waiters();
+            }
+            Some(HeartbeatAction::TimedOut) => {
+                session.close(CloseReason::PingTimeout);
+                return;
+            }
+            None => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

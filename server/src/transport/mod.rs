@@ -1,7 +1,0 @@
-//! The transports. Each moves frames between a session's queue and the client, and hands what
-//! the client sends to [`Session::on_packet`](crate::engine::session::Session::on_packet).
-
-pub(crate) mod polling;
-mod receive;
-pub(crate) mod streaming;
-pub(crate) mod websocket;
