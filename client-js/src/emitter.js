@@ -1,9 +1,15 @@
 // A small typed event emitter. `on` returns the function that removes the listener.
 
+/**
+ * A map keyed by names an application or a peer chooses (events, namespaces, ack ids): without
+ * a prototype, so "constructor", "__proto__" or "toString" are keys like any other.
+ */
+export const dict = () => Object.create(null);
+
 export class Emitter {
   constructor() {
     /** @type {Record<string, Function[]>} */
-    this._l = {};
+    this._l = dict();
   }
 
   /** Adds a listener; returns a function that removes it. */
@@ -25,7 +31,7 @@ export class Emitter {
 
   /** Removes one listener, every listener of `event`, or every listener at all. */
   off(event, fn) {
-    if (event === undefined) this._l = {};
+    if (event === undefined) this._l = dict();
     else if (!fn) delete this._l[event];
     else {
       const list = this._l[event] || [];

@@ -8,8 +8,10 @@
 
 import { Manager } from "./manager.js";
 import { Socket } from "./socket.js";
+import { dict } from "./emitter.js";
 
-const cache = {};
+/** The shared Managers, by origin and path. */
+const cache = dict();
 
 /**
  * A Socket for the namespace of `uri` (its path; default "/"). Sockets of one origin and

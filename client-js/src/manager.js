@@ -5,7 +5,7 @@
 // "reconnect_attempt" (n), "reconnect" (n), "reconnect_error" (Error), "reconnect_failed".
 
 import { Backoff } from "./backoff.js";
-import { Emitter } from "./emitter.js";
+import { Emitter, dict } from "./emitter.js";
 import { Engine } from "./engine.js";
 import { Decoder, encode, hydrate } from "./parser.js";
 import { Socket } from "./socket.js";
@@ -35,7 +35,7 @@ export class Manager extends Emitter {
     o.path = o.path.replace(/\/?$/, "/");
     this._uri = new URL(uri ?? "", globalThis.location?.href);
     /** The sockets by namespace. */
-    this.nsps = {};
+    this.nsps = dict();
     this._backoff = new Backoff({
       min: o.reconnectionDelay,
       max: o.reconnectionDelayMax,

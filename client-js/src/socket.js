@@ -4,7 +4,7 @@
 // Events: "connect", "connect_error" (Error with .data), "disconnect" (reason),
 // "transport" (name), and every event the server emits.
 
-import { Emitter } from "./emitter.js";
+import { Emitter, dict } from "./emitter.js";
 import { RESERVED } from "./parser.js";
 
 const CONNECT = 0;
@@ -34,7 +34,7 @@ export class Socket extends Emitter {
     /** Packets emitted while disconnected, sent on connect. */
     this.sendBuffer = [];
     this._received = [];
-    this._acks = {};
+    this._acks = dict();
     this._ids = 0;
     this._flags = {};
     this._any = [];

@@ -151,3 +151,28 @@ describe("ladder", () => {
     assert.equal(deadline(10, 20000, 0, true), 20000);
   });
 });
+
+describe("emitter: hostile names and throwing listeners", () => {
+  const NAMES = ["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf"];
+
+  it("events named after Object.prototype members: on, once, emit, listeners, off", () => {
+    const e = new Emitter();
+    for (const name of NAMES) assert.deepEqual(e.listeners(name), [], name);
+    e.emit("toString", "nobody listens");
+    const got = [];
+    for (const name of NAMES) {
+      e.on(name, (v) => got.push([name, v]));
+      e.once(name, (v) => got.push(["once " + name, v]));
+    }
+    for (const name of NAMES) e.emit(name, 1);
+    for (const name of NAMES) e.emit(name, 2);
+    assert.deepEqual(got, [
+      ...NAMES.flatMap((name) => [[name, 1], ["once " + name, 1]]),
+      ...NAMES.map((name) => [name, 2]),
+    ]);
+    e.off("__proto__");
+    assert.deepEqual(e.listeners("__proto__"), []);
+    assert.equal(e.listeners("constructor").length, 1);
+    assert.equal(Object.getPrototypeOf(e), Emitter.prototype);
+  });
+});
