@@ -20,7 +20,6 @@ export type DisconnectReason =
   | "ping timeout"
   | "transport close"
   | "transport error"
-  | "parse error"
   | "forced close";
 
 /** A `connect_error`: the server's `message`, and its `data` when it sent some. */

@@ -1,10 +1,35 @@
 // A small typed event emitter. `on` returns the function that removes the listener.
+//
+// A listener that throws does not stop the others, nor the code that emitted (a transport's
+// receive loop, the rest of a polling payload): as an EventTarget does, the error is reported
+// (`report`) and the emit goes on.
 
 /**
  * A map keyed by names an application or a peer chooses (events, namespaces, ack ids): without
  * a prototype, so "constructor", "__proto__" or "toString" are keys like any other.
  */
 export const dict = () => Object.create(null);
+
+/**
+ * Reports an error without throwing it at the caller: with `reportError` where the platform has
+ * it (browsers: the console and the window's "error" event), else thrown from a timer (the
+ * console; in Node, an uncaught exception, as any other).
+ */
+export const report = (err) =>
+  globalThis.reportError
+    ? reportError(err)
+    : setTimeout(() => {
+        throw err;
+      });
+
+/** Calls an application function; what it throws is reported, not thrown. */
+export function invoke(fn, self, args) {
+  try {
+    fn.apply(self, args);
+  } catch (err) {
+    report(err);
+  }
+}
 
 export class Emitter {
   constructor() {
@@ -52,7 +77,7 @@ export class Emitter {
   }
 
   _emit(event, ...args) {
-    for (const fn of this.listeners(event)) fn.apply(this, args);
+    for (const fn of this.listeners(event)) invoke(fn, this, args);
     return this;
   }
 }

@@ -6,7 +6,7 @@
 // "transport" (name, on open and on upgrade), "upgrade" (name), "close" (reason, once opened),
 // "error" (Error, when no rung of the ladder could open).
 
-import { Emitter } from "./emitter.js";
+import { Emitter, report } from "./emitter.js";
 import { deadline, plan, remember } from "./ladder.js";
 import { Polling } from "./transports/polling.js";
 import { Streaming } from "./transports/streaming.js";
@@ -80,6 +80,7 @@ export class Engine extends Emitter {
     };
     this._timer = setTimeout(fail, this._deadline(i == this._order.length - 1), "timeout");
     t.onclose = fail;
+    t.oninvalid = () => fail("parse error");
     t.onpacket = (p) => {
       if (p.type != "open") return fail("unexpected packet");
       // A handshake that arrives after the server would already have timed the session out
@@ -118,6 +119,8 @@ export class Engine extends Emitter {
     this._t = t;
     t.onpacket = (p) => this._onpacket(p);
     t.onclose = (reason, clean) => this._onclose(reason, clean);
+    // Once open, an undecodable packet is dropped: reported, and the session goes on.
+    t.oninvalid = report;
   }
 
   /** Closes the session when nothing arrives for pingInterval + pingTimeout. */
@@ -176,6 +179,7 @@ export class Engine extends Emitter {
     };
     const timer = setTimeout(fail, this._deadline(), "timeout");
     ws.onclose = fail;
+    ws.oninvalid = () => fail("parse error");
     ws.onopen = () => ws.send([{ type: "ping", data: "probe" }]);
     ws.onpacket = (p) => {
       if (p.type != "pong" || p.data != "probe" || this._upgrading) return fail("probe failed");

@@ -5,7 +5,7 @@
 // "reconnect_attempt" (n), "reconnect" (n), "reconnect_error" (Error), "reconnect_failed".
 
 import { Backoff } from "./backoff.js";
-import { Emitter, dict } from "./emitter.js";
+import { Emitter, dict, report } from "./emitter.js";
 import { Engine } from "./engine.js";
 import { Decoder, encode, hydrate } from "./parser.js";
 import { Socket } from "./socket.js";
@@ -125,8 +125,9 @@ export class Manager extends Emitter {
     let p;
     try {
       p = this._decoder.add(d);
-    } catch {
-      return this.engine.close("parse error");
+    } catch (err) {
+      // An invalid packet is dropped; the connection and the packets after it carry on.
+      return report(err);
     }
     if (!p) return;
     if (p.attachments) hydrate(p);

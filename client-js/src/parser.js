@@ -197,7 +197,7 @@ export const hydrate = (p) => walk(p.data, (ph) => p.attachments[ph.num]);
 /**
  * Socket.IO decoder: feed it text and binary frames in order; `add` returns a complete packet
  * (binary data still as placeholders, the attachments in `attachments`), or undefined while
- * attachments are missing. Throws on invalid input.
+ * attachments are missing. Throws on invalid input, and stays usable after that.
  */
 export class Decoder {
   constructor({ maxAttachments = 1000, maxPacketLen = Infinity } = {}) {
@@ -209,7 +209,11 @@ export class Decoder {
   add(x) {
     const p = this._p;
     if (typeof x == "string") {
-      if (p) fail("UnexpectedText");
+      if (p) {
+        // The packet waiting for attachments is dropped; the decoder stays usable.
+        this._p = null;
+        fail("UnexpectedText");
+      }
       const q = this._decode(x);
       if (q._n) {
         this._p = q;

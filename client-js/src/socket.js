@@ -4,7 +4,7 @@
 // Events: "connect", "connect_error" (Error with .data), "disconnect" (reason),
 // "transport" (name), and every event the server emits.
 
-import { Emitter, dict } from "./emitter.js";
+import { Emitter, dict, invoke } from "./emitter.js";
 import { RESERVED } from "./parser.js";
 
 const CONNECT = 0;
@@ -153,7 +153,7 @@ export class Socket extends Emitter {
     const timer = setTimeout(() => {
       delete this._acks[id];
       this.sendBuffer = this.sendBuffer.filter((p) => p.id !== id);
-      fn.call(this, new Error("operation has timed out"));
+      invoke(fn, this, [new Error("operation has timed out")]);
     }, timeout);
     const acked = (...args) => {
       clearTimeout(timer);
@@ -200,7 +200,7 @@ export class Socket extends Emitter {
       const fn = this._acks[p.id];
       if (typeof fn != "function") return;
       delete this._acks[p.id];
-      fn.apply(this, fn.withError ? [null, ...data] : data);
+      invoke(fn, this, fn.withError ? [null, ...data] : data);
     } else if (type == DISCONNECT) {
       this._destroy();
       this._onclose("io server disconnect");
@@ -220,7 +220,7 @@ export class Socket extends Emitter {
 
   _dispatch(args) {
     const last = args[args.length - 1];
-    for (const fn of this._any.slice()) fn.apply(this, args);
+    for (const fn of this._any.slice()) invoke(fn, this, args);
     this._emit(...args);
     if (this._pid && typeof last == "string") this._offset = last;
   }
@@ -242,7 +242,7 @@ export class Socket extends Emitter {
       const fn = this._acks[id];
       if (this.sendBuffer.some((p) => p.id == id)) continue;
       delete this._acks[id];
-      if (fn.withError) fn.call(this, new Error("socket has been disconnected"));
+      if (fn.withError) invoke(fn, this, [new Error("socket has been disconnected")]);
     }
   }
 }

@@ -160,3 +160,57 @@ describe("event names that are Object.prototype members", () => {
     assert.deepEqual(socket.listeners("hasOwnProperty"), []);
   });
 });
+
+describe("a throwing listener or an undecodable packet loses nothing else", () => {
+  for (const transport of ["polling", "streaming"]) {
+    it(`${transport}: a listener throws on the 1st of 3 packets; the others arrive, reception goes on`, async () => {
+      const { server, socket } = await connected(transport);
+      const got = [];
+      const boom = new Error("listener failure");
+      socket.on("n", (i) => {
+        got.push(i);
+        if (i == 1) throw boom;
+      });
+      const gets = server.gets;
+      const third = next(socket, "n", (i) => i == 3);
+      server.push('42["n",1]', '42["n",2]', '42["n",3]');
+      await third;
+      // A later payload (or SSE event) still comes through.
+      const later = next(socket, "later");
+      server.push('42["later"]');
+      await later;
+      assert.deepEqual(got, [1, 2, 3]);
+      assert.deepEqual(reported, [boom]);
+      if (transport == "polling") assert.ok(server.gets >= gets + 2, "the GET loop went on");
+      assert.equal(socket.connected, true);
+      assert.deepEqual(unhandled, []);
+    });
+
+    it(`${transport}: undecodable packets amid good ones are dropped and reported; the rest arrive`, async () => {
+      const { server, socket } = await connected(transport);
+      const got = [];
+      socket.on("n", (i) => got.push(i));
+      const done = next(socket, "done");
+      server.push(
+        '42["n",1]',
+        "9", // no such Engine.IO packet type
+        "b!!", // bad base64
+        '42["connect"]', // a reserved event name
+        '42{"not":"an array"}',
+        '42["n",2]',
+        '42["done"]',
+      );
+      await done;
+      assert.deepEqual(got, [1, 2]);
+      assert.deepEqual(
+        reported.map((e) => e.message),
+        ["UnknownPacketType", "InvalidBase64", "ReservedEvent", "InvalidData"],
+      );
+      const later = next(socket, "later");
+      server.push('42["later"]');
+      await later;
+      assert.equal(socket.connected, true);
+      assert.deepEqual(unhandled, []);
+    });
+  }
+});

@@ -193,6 +193,16 @@ describe("socket.io packets (socket.json)", () => {
     assert.ok(data[2] instanceof ArrayBuffer);
   });
 
+  it("stays usable after an error: unexpected text drops the packet waiting for attachments", () => {
+    const d = new Decoder();
+    assert.equal(d.add('51-["x",{"_placeholder":true,"num":0}]'), undefined);
+    assert.equal(errorOf(() => d.add('2["y"]')), "UnexpectedText");
+    assert.deepEqual(d.add('2["z"]'), { type: 2, nsp: "/", data: ["z"] });
+    assert.equal(errorOf(() => d.add(ab("AQ=="))), "UnexpectedBinary");
+    assert.equal(errorOf(() => d.add("9")), "UnknownPacketType");
+    assert.deepEqual(d.add('2["w"]'), { type: 2, nsp: "/", data: ["w"] });
+  });
+
   it("keeps a placeholder number written as 1.0 in ordinary data", () => {
     const p = new Decoder().add('2["x",{"num":1.0,"_placeholder":false}]');
     assert.deepEqual(p.data, ["x", { num: 1, _placeholder: false }]);

@@ -260,8 +260,6 @@ describe("socket over a fake transport", () => {
     ["transport close", (ws) => ws.drop(), "transport close"],
     ["transport error", (ws) => ws.drop(true), "transport error"],
     ["engine close packet", (ws) => ws.push("1"), "transport close"],
-    ["undecodable engine packet", (ws) => ws.push("9"), "parse error"],
-    ["undecodable socket.io packet", (ws) => ws.push("4x"), "parse error"],
   ]) {
     it(`${name}: "${reason}", then reconnects and resends CONNECT`, async () => {
       const server = fakeServer();
@@ -281,6 +279,38 @@ describe("socket over a fake transport", () => {
       assert.deepEqual(server.frames, ["40", "40"]);
     });
   }
+
+  it("undecodable packets are dropped and reported; the connection carries on", async () => {
+    const reported = [];
+    globalThis.reportError = (err) => reported.push(err);
+    try {
+      const server = fakeServer();
+      const s = connect(server);
+      await next(s, "connect");
+      const got = [];
+      s.on("n", (i) => got.push(i));
+      const done = next(s, "done");
+      const ws = server.ws();
+      ws.push("9"); // no such Engine.IO packet type
+      ws.push("4x"); // no such Socket.IO packet type
+      // A binary packet whose attachment never comes: the next text drops it.
+      ws.push('451-["n",{"_placeholder":true,"num":0}]');
+      ws.push('42["n",1]');
+      ws.push(new Uint8Array([1]).buffer); // an attachment nobody waits for
+      ws.push('42["n",2]');
+      ws.push('42["done"]');
+      await done;
+      assert.deepEqual(got, [2]);
+      assert.deepEqual(
+        reported.map((e) => e.message),
+        ["UnknownPacketType", "UnknownPacketType", "UnexpectedText", "UnexpectedBinary"],
+      );
+      assert.equal(s.connected, true);
+      assert.equal(server.sockets.length, 1);
+    } finally {
+      delete globalThis.reportError;
+    }
+  });
 
   it("connect_error with the server's message and data; the socket stays down", async () => {
     const server = fakeServer({ autoConnect: false });

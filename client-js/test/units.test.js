@@ -175,4 +175,23 @@ describe("emitter: hostile names and throwing listeners", () => {
     assert.equal(e.listeners("constructor").length, 1);
     assert.equal(Object.getPrototypeOf(e), Emitter.prototype);
   });
+
+  it("a throwing listener: the next ones still run, emit returns, the error is reported", () => {
+    const reported = [];
+    globalThis.reportError = (err) => reported.push(err);
+    try {
+      const e = new Emitter();
+      const boom = new Error("boom");
+      const got = [];
+      e.on("x", () => {
+        throw boom;
+      });
+      e.on("x", (v) => got.push(v));
+      assert.equal(e.emit("x", 1), e);
+      assert.deepEqual(got, [1]);
+      assert.deepEqual(reported, [boom]);
+    } finally {
+      delete globalThis.reportError;
+    }
+  });
 });

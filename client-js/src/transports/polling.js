@@ -2,8 +2,8 @@
 // everything queued up to maxPayload bytes, packets joined by \x1e) take them up. The
 // streaming transport reuses the upstream half.
 
-import { Transport } from "./transport.js";
-import { decodePayload, encodeItem } from "../parser.js";
+import { Transport, attempt } from "./transport.js";
+import { decodeItem, encodeItem } from "../parser.js";
 
 /** UTF-8 length of a string. */
 const utf8Length = (s) => {
@@ -40,13 +40,8 @@ export class Polling extends Transport {
     this._request("GET", undefined, this._abort.signal).then(
       (body) => {
         this._down = false;
-        let packets;
-        try {
-          packets = decodePayload(body);
-        } catch {
-          return this._close("parse error");
-        }
-        for (const p of packets) this._packet(p);
+        // Each packet on its own: an undecodable one does not cost the others.
+        for (const item of body.split("\x1e")) this._packet(attempt(decodeItem, item));
         this._paused ? this._idle() : this._receive();
       },
       () => this._close("transport error"),

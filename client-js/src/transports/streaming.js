@@ -8,6 +8,7 @@
 // before it delivered anything, or that is refused, means the session is gone.
 
 import { Polling } from "./polling.js";
+import { attempt } from "./transport.js";
 import { SseReader, decodeB64Event, decodeItem } from "../parser.js";
 
 export class Streaming extends Polling {
@@ -35,24 +36,16 @@ export class Streaming extends Polling {
       if (reason || !got || !this.sid) return this._close(reason || "transport error");
       this._receive();
     };
+    // A packet, or the Error of an undecodable event (dropped, the stream goes on).
     const take = (item) => {
       if (!live) return;
-      if (item instanceof Error) return end("parse error");
       got = true;
       // Once the probe is answered the server ends the stream with a noop, which may arrive
       // before the client itself has seen the answer.
       if ((this._paused || this._e._p) && item.type == "noop") return end();
       this._packet(item);
     };
-    const decode = (fn) => (m) => {
-      let item;
-      try {
-        item = fn(m.data);
-      } catch (e) {
-        item = e;
-      }
-      take(item);
-    };
+    const decode = (fn) => (m) => take(attempt(fn, m.data));
     if (ES) {
       const es = new ES(this._url(), { withCredentials: !!o.withCredentials });
       es.onmessage = decode(decodeItem);

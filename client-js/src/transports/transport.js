@@ -6,8 +6,23 @@
 //   close(bye)        stop; `bye` also tells the server (the session ends)
 // and listens through the callbacks below. After close() or after `onclose` nothing more is
 // reported.
+//
+// A received packet that cannot be decoded is dropped and given to `oninvalid`; an exception
+// thrown while `onpacket` handles a packet is reported (see emitter.js `report`). Neither stops
+// the transport nor the packets after it.
+
+import { report } from "../emitter.js";
 
 const noop = () => {};
+
+/** What `decode(x)` returns, or the Error it throws. */
+export const attempt = (decode, x) => {
+  try {
+    return decode(x);
+  } catch (err) {
+    return err;
+  }
+};
 
 export class Transport {
   /**
@@ -23,13 +38,15 @@ export class Transport {
     /** A packet arrived. */
     this.onpacket = noop;
     /**
-     * The transport died on its own: "transport close", "transport error", "parse error";
+     * The transport died on its own: "transport close" or "transport error";
      * the second argument tells whether the server ended it cleanly (a close frame), rather
      * than the connection breaking.
      */
     this.onclose = noop;
     /** (websocket) the connection is open. */
     this.onopen = noop;
+    /** A received packet could not be decoded (an Error named after the decode error). */
+    this.oninvalid = noop;
   }
 
   /** The URL of this transport for the session. */
@@ -39,9 +56,16 @@ export class Transport {
     return `${new URL(e._path, e._uri).href}?${q}`;
   }
 
+  /** A received item: a packet, or the Error its decoding threw. */
   _packet(p) {
+    if (this._done) return;
+    if (p instanceof Error) return this.oninvalid(p);
     if (p.type == "open") this.sid = p.data.sid;
-    if (!this._done) this.onpacket(p);
+    try {
+      this.onpacket(p);
+    } catch (err) {
+      report(err);
+    }
   }
 
   _close(reason, clean = false) {

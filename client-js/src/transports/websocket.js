@@ -1,6 +1,6 @@
 // WebSocket: one Engine.IO packet per frame; binary messages are binary frames.
 
-import { Transport } from "./transport.js";
+import { Transport, attempt } from "./transport.js";
 import { decodeFrame, encodeFrame } from "../parser.js";
 
 export class WebSocketTransport extends Transport {
@@ -18,15 +18,7 @@ export class WebSocketTransport extends Transport {
     }
     ws.binaryType = "arraybuffer";
     ws.onopen = () => this.onopen();
-    ws.onmessage = (m) => {
-      let p;
-      try {
-        p = decodeFrame(m.data);
-      } catch {
-        return this._close("parse error");
-      }
-      this._packet(p);
-    };
+    ws.onmessage = (m) => this._packet(attempt(decodeFrame, m.data));
     // A close frame from the server (1000, or 1005 without a code) is a deliberate end; 1006
     // means the connection broke.
     ws.onclose = (e) => this._close("transport close", e?.code != 1006 && e?.wasClean !== false);
