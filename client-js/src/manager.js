@@ -7,7 +7,7 @@
 import { Backoff } from "./backoff.js";
 import { Emitter, dict, report } from "./emitter.js";
 import { Engine } from "./engine.js";
-import { Decoder, encode, hydrate } from "./parser.js";
+import { Decoder, encode, hydrate } from "./parser/socket.js";
 import { Socket } from "./socket.js";
 
 const DEFAULTS = {

@@ -5,7 +5,7 @@
 // "transport" (name), and every event the server emits.
 
 import { Emitter, dict, invoke } from "./emitter.js";
-import { RESERVED } from "./parser.js";
+import { RESERVED } from "./parser/socket.js";
 
 const CONNECT = 0;
 const DISCONNECT = 1;

@@ -1,23 +1,19 @@
-// The parser against the golden wire vectors shared with the Rust codec (tests/vectors/*.json).
+// The codecs (src/parser/) against the golden wire vectors shared with the Rust codec (tests/vectors/*.json).
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { fromBase64, toBase64 } from "../src/parser/bytes.js";
 import {
-  Decoder,
-  SseReader,
   decodeFrame,
+  decodeItem,
   decodePayload,
   decodeText,
-  decodeB64Event,
-  decodeItem,
-  encode,
   encodeFrame,
   encodePayload,
-  fromBase64,
-  hydrate,
-  toBase64,
-} from "../src/parser.js";
+} from "../src/parser/engine.js";
+import { Decoder, encode, hydrate } from "../src/parser/socket.js";
+import { SseReader, decodeB64Event } from "../src/parser/sse.js";
 
 const vectors = (name) =>
   JSON.parse(readFileSync(new URL(`../../tests/vectors/${name}.json`, import.meta.url), "utf8"));

@@ -3,7 +3,7 @@
 // streaming transport reuses the upstream half.
 
 import { Transport, attempt } from "./transport.js";
-import { decodeItem, encodeItem } from "../parser.js";
+import { decodeItem, encodeItem } from "../parser/engine.js";
 
 /** UTF-8 length of a string. */
 const utf8Length = (s) => {

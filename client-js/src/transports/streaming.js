@@ -9,7 +9,8 @@
 
 import { Polling } from "./polling.js";
 import { attempt } from "./transport.js";
-import { SseReader, decodeB64Event, decodeItem } from "../parser.js";
+import { decodeItem } from "../parser/engine.js";
+import { SseReader, decodeB64Event } from "../parser/sse.js";
 
 export class Streaming extends Polling {
   constructor(engine) {

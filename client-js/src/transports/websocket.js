@@ -1,7 +1,7 @@
 // WebSocket: one Engine.IO packet per frame; binary messages are binary frames.
 
 import { Transport, attempt } from "./transport.js";
-import { decodeFrame, encodeFrame } from "../parser.js";
+import { decodeFrame, encodeFrame } from "../parser/engine.js";
 
 export class WebSocketTransport extends Transport {
   constructor(engine) {

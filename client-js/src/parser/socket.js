@@ -1,0 +1,190 @@
+// Socket.IO v5 packets (the Rust crate ferrio-protocol's socket/*.rs): encoding with binary
+// deconstruction (placeholders + attachments), and a Decoder that validates each packet and
+// reassembles binary ones.
+//
+// A packet is {type, nsp, id?, data?, attachments?}: `type` 0 CONNECT … 6 BINARY_ACK.
+
+import { fail } from "./bytes.js";
+
+/** Event names an application may neither emit nor receive. */
+export const RESERVED = [
+  "connect",
+  "connect_error",
+  "disconnect",
+  "disconnecting",
+  "newListener",
+  "removeListener",
+];
+
+/** Whether `x` is a Blob (read before it is sent). */
+export const isBlob = (x) => typeof Blob != "undefined" && x instanceof Blob;
+
+/** Whether `x` is sent as a binary attachment. */
+export const isBinary = (x) => x instanceof ArrayBuffer || ArrayBuffer.isView(x) || isBlob(x);
+
+/**
+ * Encodes a packet into its text and its binary attachments. Binary values found in `data`
+ * become placeholders (an EVENT becomes a BINARY_EVENT, an ACK a BINARY_ACK), unless the packet
+ * already lists its `attachments`, in which case `data` is written as it is.
+ */
+export function encode(packet) {
+  const given = packet.attachments;
+  const attachments = given || [];
+  let type = packet.type;
+  const json =
+    packet.data === undefined
+      ? ""
+      : JSON.stringify(
+          packet.data,
+          given
+            ? undefined
+            : function (key, value) {
+                const original = this[key];
+                return isBinary(original) ? { _placeholder: true, num: attachments.push(original) - 1 } : value;
+              },
+        );
+  if (!given && attachments.length && (type == 2 || type == 3)) type += 3;
+  let text = "" + type;
+  if (type > 4) text += attachments.length + "-";
+  if (packet.nsp && packet.nsp != "/") text += packet.nsp + ",";
+  if (packet.id != null) text += packet.id;
+  return [text + json, ...attachments];
+}
+
+const DIGITS = /\d*/y;
+const digits = (text, at) => ((DIGITS.lastIndex = at), DIGITS.exec(text)?.[0] || "");
+
+// Placeholders `{"_placeholder":true,"num":N}` found in `data`; `fn` may replace them.
+function walk(value, fn) {
+  if (value && typeof value == "object") {
+    if (value._placeholder === true) return fn(value);
+    for (const key in value) value[key] = walk(value[key], fn);
+  }
+  return value;
+}
+
+// `"num": 1.0` parses as 1; a placeholder number must be written as an integer.
+const FLOAT_NUM = /("(?:[^"\\]|\\.)*")(\s*:\s*)(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)?/g;
+
+function checkPlaceholders(data, count) {
+  const seen = new Set();
+  let found = 0;
+  walk(data, (placeholder) => {
+    const num = placeholder.num;
+    if (!Number.isInteger(num) || num < 0 || num >= count) fail("InvalidPlaceholder");
+    seen.add(num);
+    found++;
+    return placeholder;
+  });
+  if (found != count || seen.size != count) fail("AttachmentMismatch");
+}
+
+/** Replaces the placeholders of a decoded binary packet by its attachments. */
+export const hydrate = (packet) => walk(packet.data, (placeholder) => packet.attachments[placeholder.num]);
+
+/**
+ * Socket.IO decoder: feed it text and binary frames in order; `add` returns a complete packet
+ * (binary data still as placeholders, the attachments in `attachments`), or undefined while
+ * attachments are missing. Throws on invalid input, and stays usable after that.
+ */
+export class Decoder {
+  constructor({ maxAttachments = 1000, maxPacketLen = Infinity } = {}) {
+    this._maxAttachments = maxAttachments;
+    this._maxPacketLength = maxPacketLen;
+    /** The binary packet waiting for attachments. */
+    this._pending = null;
+  }
+
+  add(frame) {
+    const pending = this._pending;
+    if (typeof frame == "string") {
+      if (pending) {
+        // The packet waiting for attachments is dropped; the decoder stays usable.
+        this._pending = null;
+        fail("UnexpectedText");
+      }
+      const packet = this._decode(frame);
+      if (packet._attachmentCount) {
+        this._pending = packet;
+        return;
+      }
+      delete packet._attachmentCount;
+      return packet;
+    }
+    if (!pending) fail("UnexpectedBinary");
+    if (pending.attachments.push(frame) == pending._attachmentCount) {
+      this._pending = null;
+      delete pending._attachmentCount;
+      return pending;
+    }
+  }
+
+  _decode(text) {
+    if (!text) fail("Empty");
+    if (text.length > this._maxPacketLength) fail("PacketTooLarge");
+    if (!(text[0] >= "0" && text[0] <= "6")) fail("UnknownPacketType");
+    const type = +text[0];
+    const packet = { type, nsp: "/" };
+    let at = 1;
+    let count = 0;
+    if (type > 4) {
+      const written = digits(text, at);
+      at += written.length;
+      if (at >= text.length) fail("Truncated");
+      if (!written || text[at] != "-") fail("InvalidAttachmentCount");
+      count = +written;
+      if (count > this._maxAttachments) fail("TooManyAttachments");
+      at++;
+    }
+    if (text[at] == "/") {
+      let end = text.indexOf(",", at);
+      if (end < 0) end = text.length;
+      packet.nsp = text.slice(at, end);
+      at = end + 1;
+      if (/[\0-\x1f\x7f]/.test(packet.nsp)) fail("InvalidNamespace");
+    }
+    const id = digits(text, at);
+    const acked = type == 3 || type == 6;
+    if (id) {
+      packet.id = +id;
+      at += id.length;
+      if (packet.id > Number.MAX_SAFE_INTEGER || !(type == 2 || type == 5 || acked)) fail("InvalidAckId");
+    } else if (acked) fail("InvalidAckId");
+    const rest = text.slice(at);
+    let data;
+    if (rest) {
+      try {
+        data = JSON.parse(rest);
+      } catch {
+        fail("InvalidJson");
+      }
+    }
+    const array = Array.isArray(data);
+    const object = data && typeof data == "object" && !array;
+    const bad =
+      type == 0
+        ? data !== undefined && !object
+        : type == 1
+          ? data !== undefined
+          : type == 4
+            ? !object && typeof data != "string"
+            : // an ACK carries an array; an EVENT a non-empty one named by a string or a number
+              !array || (!acked && !(data.length && /^[sn]/.test(typeof data[0])));
+    if (bad) fail("InvalidData");
+    if (array && !acked && RESERVED.includes(data[0])) fail("ReservedEvent");
+    if (type > 4) {
+      checkPlaceholders(data, count);
+      if (/"num"\s*:\s*-?\d+[.eE]/.test(rest)) {
+        // Parse a copy in which such numbers are strings, which the check refuses.
+        const marked = rest.replace(FLOAT_NUM, (all, key, colon, num) =>
+          key == '"num"' && /[.eE]/.test(num) ? key + colon + '"."' : all,
+        );
+        checkPlaceholders(JSON.parse(marked), count);
+      }
+      packet.attachments = [];
+    }
+    if (data !== undefined) packet.data = data;
+    packet._attachmentCount = count;
+    return packet;
+  }
+}

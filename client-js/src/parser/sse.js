@@ -1,0 +1,146 @@
+// Server-Sent Events, the downstream of ferrio's streaming transport (the Rust crate
+// ferrio-protocol's engine/sse.rs): one event per Engine.IO packet, its data the packet's
+// payload item (`b<base64>` for binary); an event of type `b64` carries base64 of a text
+// packet holding a CR. EventSource parses the stream by itself; SseReader does it where
+// EventSource is missing (Node, workers).
+
+import { fail, fromBase64, utf8 } from "./bytes.js";
+import { decodeItem, decodeText } from "./engine.js";
+
+const LF = 10;
+const CR = 13;
+const COLON = 58;
+const BOM = [0xef, 0xbb, 0xbf];
+const ascii = (bytes) => String.fromCharCode.apply(null, bytes);
+
+/** Decodes the data of a `b64` SSE event: base64 of the UTF-8 text of a text packet. */
+export const decodeB64Event = (data) => decodeText(utf8(fromBase64(data)));
+
+/**
+ * Incremental SSE reader for the streaming transport. Feed it the response bytes with
+ * `push(chunk)`, which returns what the complete events yield in order (packets, or Errors for
+ * undecodable events); call `end()` when the stream ends: it returns an Error when the stream
+ * stopped inside an event. An event longer than `maxEventLen` bytes stops the reader.
+ */
+export class SseReader {
+  constructor(maxEventLen = Infinity) {
+    this._maxEventLength = maxEventLen;
+    /** The bytes of the unfinished line, as received (a comment keeps only its colon). */
+    this._lineParts = [];
+    this._lineLength = 0;
+    this._atStart = true;
+    this._afterCR = false;
+    this._failed = false;
+    this._resetEvent();
+  }
+
+  _resetEvent() {
+    /** The `data` lines of the event so far, or null. */
+    this._data = null;
+    this._dataLength = 0;
+    this._eventType = "";
+    this._invalidUtf8 = false;
+  }
+
+  /** The unfinished line followed by `tail`, in one array. */
+  _joinLine(tail) {
+    const parts = this._lineParts;
+    if (!parts.length) return tail;
+    const line = new Uint8Array(this._lineLength + tail.length);
+    let length = 0;
+    for (const part of [...parts, tail]) line.set(part, (length += part.length) - part.length);
+    this._lineParts = [];
+    this._lineLength = 0;
+    return line;
+  }
+
+  push(chunk) {
+    const out = [];
+    if (this._failed) return out;
+    if (this._atStart) {
+      // A byte order mark may open the stream, possibly split over chunks.
+      chunk = this._joinLine(chunk);
+      const k = Math.min(3, chunk.length);
+      if (BOM.slice(0, k).every((c, j) => chunk[j] == c)) {
+        if (k < 3) {
+          this._lineParts = [chunk];
+          this._lineLength = k;
+          return out;
+        }
+        chunk = chunk.subarray(3);
+      }
+      this._atStart = false;
+    }
+    let lineStart = 0;
+    for (let i = 0; i < chunk.length; i++) {
+      const c = chunk[i];
+      if (c == LF && this._afterCR) {
+        // The LF of a CRLF: the CR ended the line.
+        this._afterCR = false;
+        lineStart = i + 1;
+        continue;
+      }
+      this._afterCR = c == CR;
+      if (c == CR || c == LF) {
+        this._line(this._joinLine(chunk.subarray(lineStart, i)), out);
+        if (this._failed) return out;
+        lineStart = i + 1;
+      }
+    }
+    if (lineStart < chunk.length) {
+      const rest = chunk.subarray(lineStart);
+      const first = this._lineParts[0] || rest;
+      if (first[0] != COLON || !this._lineParts.length) {
+        this._lineParts.push(first[0] == COLON ? rest.subarray(0, 1) : rest);
+        this._lineLength += this._lineParts[this._lineParts.length - 1].length;
+      }
+      if (this._lineLength > this._maxEventLength + 7) this._tooLarge(out);
+    }
+    return out;
+  }
+
+  end() {
+    if (this._failed) return new Error("PayloadTooLarge");
+    if (this._lineLength || this._data || this._eventType) return new Error("Truncated");
+  }
+
+  _tooLarge(out) {
+    this._failed = true;
+    out.push(new Error("PayloadTooLarge"));
+  }
+
+  _line(line, out) {
+    if (!line.length) return this._dispatch(out);
+    if (line[0] == COLON) return;
+    let colon = line.indexOf(COLON);
+    if (colon < 0) colon = line.length;
+    const field = ascii(line.subarray(0, Math.min(colon, 6)));
+    let value = line.subarray(colon + 1);
+    if (value[0] == 32) value = value.subarray(1);
+    if (colon == 4 && field == "data") {
+      this._dataLength += (this._data ? 1 : 0) + value.length;
+      if (this._dataLength > this._maxEventLength) return this._tooLarge(out);
+      try {
+        (this._data ||= []).push(utf8(value));
+      } catch {
+        this._data ||= [];
+        this._invalidUtf8 = true;
+      }
+    } else if (colon == 5 && field == "event") {
+      this._eventType = new TextDecoder().decode(value);
+    }
+  }
+
+  _dispatch(out) {
+    const { _data: data, _eventType: type, _invalidUtf8: invalid } = this;
+    this._resetEvent();
+    if (!data || (type && type != "message" && type != "b64")) return;
+    try {
+      if (invalid) fail("InvalidUtf8");
+      const text = data.join("\n");
+      out.push(type == "b64" ? decodeB64Event(text) : decodeItem(text));
+    } catch (err) {
+      out.push(err);
+    }
+  }
+}
