@@ -2,6 +2,9 @@
 // buffers what is sent while no transport can take it, and upgrades to websocket with the
 // probe (2probe / 3probe, pause the old transport, 5).
 //
+// Transports are built with what they need (transports/transport.js `TransportOptions`) and
+// never see the engine; the engine tells them what they must know (`probing`, `pause()`).
+//
 // Events: "open" (handshake), "data" (a message: string or ArrayBuffer), "ping",
 // "transport" (name, on open and on upgrade), "upgrade" (name), "close" (reason, once opened),
 // "error" (Error, when no rung of the ladder could open).
@@ -17,128 +20,149 @@ const TRANSPORTS = { websocket: WebSocketTransport, streaming: Streaming, pollin
 export class Engine extends Emitter {
   /**
    * @param {URL} uri the server origin
-   * @param {object} opts the manager's options
+   * @param {object} options the manager's options
    * @param {number} attempt reconnection attempts so far (lengthens the deadlines)
-   * @param {string} [below] the transport lost mid-session: start on the rung under it
+   * @param {string} [lostTransport] the transport lost mid-session: start on the rung under it
    */
-  constructor(uri, opts, attempt = 0, below) {
+  constructor(uri, options, attempt = 0, lostTransport) {
     super();
-    this._uri = uri;
-    this._opts = opts;
-    this._path = opts.path;
-    this._qs = new URLSearchParams(opts.query || "").toString();
-    this._key = `ferrio:transport:${uri.origin}${opts.path}`;
+    this._options = options;
+    /** What every transport is built with, but the session's sid and maxPayload. */
+    this._transportOptions = {
+      url: new URL(options.path, uri).href,
+      query: new URLSearchParams(options.query || "").toString(),
+      options,
+    };
+    this._storageKey = `ferrio:transport:${uri.origin}${options.path}`;
     this._attempt = attempt;
-    this._below = below;
+    this._lostTransport = lostTransport;
     /** The session id, once open. */
     this.id = null;
     /** Every rung tried and every upgrade probe: {transport, ok, ms, reason?, upgrade?}. */
     this.negotiation = [];
-    this._buf = [];
+    /** Packets sent while no transport can take them. */
+    this._buffer = [];
     this._closed = false;
+    /** The transport tried, then in use. */
+    this._transport = null;
+    /** The websocket transport of an upgrade probe, while it runs. */
+    this._probe = null;
+    this._upgrading = false;
   }
 
   /** The transport in use ({name, …}), once open. */
   get transport() {
-    return this.id ? this._t : undefined;
+    return this.id ? this._transport : undefined;
   }
 
   open() {
-    const { order, rtt } = plan(this._opts, this._key, this._below);
+    const { order, rtt } = plan(this._options, this._storageKey, this._lostTransport);
     this._order = order;
     this._rtt = rtt;
-    this._try(0);
+    this._tryRung(0);
+  }
+
+  /** A transport `name` for this session (a handshake while it has no sid). */
+  _createTransport(name) {
+    return new TRANSPORTS[name]({
+      ...this._transportOptions,
+      sid: this.id,
+      maxPayload: this._handshake?.maxPayload,
+    });
   }
 
   _deadline(last) {
-    return deadline(this._rtt, this._opts.timeout, this._attempt, last);
+    return deadline(this._rtt, this._options.timeout, this._attempt, last);
   }
 
-  _step(transport, t0, reason, upgrade) {
-    const step = { transport, ok: !reason, ms: Date.now() - t0 };
+  _record(transport, start, reason, upgrade) {
+    const step = { transport, ok: !reason, ms: Date.now() - start };
     if (reason) step.reason = reason;
     if (upgrade) step.upgrade = true;
     this.negotiation.push(step);
   }
 
   /** Tries rung `i` of the ladder; on failure or deadline, the next one at once. */
-  _try(i) {
+  _tryRung(i) {
     if (this._closed) return;
     const name = this._order[i];
     if (!name) {
       this._closed = true;
-      return this._emit("error", this._err || new Error("no transport available"));
+      return this._emit("error", this._lastError || new Error("no transport available"));
     }
-    const t = (this._t = new TRANSPORTS[name](this));
-    const t0 = Date.now();
+    const transport = (this._transport = this._createTransport(name));
+    const start = Date.now();
     const fail = (reason) => {
-      clearTimeout(this._timer);
-      t.close();
-      this._step(name, t0, reason);
-      this._err = new Error(`${name} ${reason}`);
-      this._try(i + 1);
+      clearTimeout(this._attemptTimer);
+      transport.close();
+      this._record(name, start, reason);
+      this._lastError = new Error(`${name} ${reason}`);
+      this._tryRung(i + 1);
     };
-    this._timer = setTimeout(fail, this._deadline(i == this._order.length - 1), "timeout");
-    t.onclose = fail;
-    t.oninvalid = () => fail("parse error");
-    t.onpacket = (p) => {
-      if (p.type != "open") return fail("unexpected packet");
+    this._attemptTimer = setTimeout(fail, this._deadline(i == this._order.length - 1), "timeout");
+    transport.onclose = fail;
+    transport.oninvalid = () => fail("parse error");
+    transport.onpacket = (packet) => {
+      if (packet.type != "open") return fail("unexpected packet");
       // A handshake that arrives after the server would already have timed the session out
       // was held back by a buffering proxy (released only when the response ended).
-      const { pingInterval, pingTimeout } = p.data;
-      if (Date.now() - t0 >= pingInterval + pingTimeout) return fail("buffered by a proxy");
-      clearTimeout(this._timer);
-      this._rtt = Date.now() - t0;
-      this._step(name, t0);
-      this._onopen(t, p.data);
+      const { pingInterval, pingTimeout } = packet.data;
+      if (Date.now() - start >= pingInterval + pingTimeout) return fail("buffered by a proxy");
+      clearTimeout(this._attemptTimer);
+      this._rtt = Date.now() - start;
+      this._record(name, start);
+      this._onopen(transport, packet.data);
     };
-    t.open();
+    transport.open();
   }
 
-  _onopen(t, handshake) {
+  _onopen(transport, handshake) {
     this.id = handshake.sid;
-    this._hs = handshake;
-    this._maxPayload = handshake.maxPayload;
-    this._use(t);
+    this._handshake = handshake;
+    this._use(transport);
     this._heartbeat();
     this._remember();
     this._emit("open", handshake);
     if (this._closed) return;
-    this._emit("transport", t.name);
-    if (t.name != "websocket" && handshake.upgrades.includes("websocket") && this._order.includes("websocket")) {
-      this._probe();
+    this._emit("transport", transport.name);
+    if (
+      transport.name != "websocket" &&
+      handshake.upgrades.includes("websocket") &&
+      this._order.includes("websocket")
+    ) {
+      this._upgrade();
     }
     this._flush();
   }
 
   _remember() {
-    if (this._opts.rememberTransport) remember(this._key, this._t.name, this._rtt);
+    if (this._options.rememberTransport) remember(this._storageKey, this._transport.name, this._rtt);
   }
 
-  _use(t) {
-    this._t = t;
-    t.onpacket = (p) => this._onpacket(p);
-    t.onclose = (reason, clean) => this._onclose(reason, clean);
+  _use(transport) {
+    this._transport = transport;
+    transport.onpacket = (packet) => this._onpacket(packet);
+    transport.onclose = (reason, clean) => this._onclose(reason, clean);
     // Once open, an undecodable packet is dropped: reported, and the session goes on.
-    t.oninvalid = report;
+    transport.oninvalid = report;
   }
 
   /** Closes the session when nothing arrives for pingInterval + pingTimeout. */
   _heartbeat() {
-    clearTimeout(this._ping);
-    this._ping = setTimeout(
+    clearTimeout(this._pingTimer);
+    this._pingTimer = setTimeout(
       () => this._onclose("ping timeout"),
-      this._hs.pingInterval + this._hs.pingTimeout,
+      this._handshake.pingInterval + this._handshake.pingTimeout,
     );
   }
 
-  _onpacket(p) {
+  _onpacket(packet) {
     this._heartbeat();
-    if (p.type == "ping") {
+    if (packet.type == "ping") {
       this._send({ type: "pong" });
       this._emit("ping");
-    } else if (p.type == "message") this._emit("data", p.data);
-    else if (p.type == "close") this._onclose("transport close", true);
+    } else if (packet.type == "message") this._emit("data", packet.data);
+    else if (packet.type == "close") this._onclose("transport close", true);
   }
 
   /** Sends a message: a string or binary data. */
@@ -146,61 +170,64 @@ export class Engine extends Emitter {
     this._send({ type: "message", data });
   }
 
-  _send(p) {
-    this._buf.push(p);
+  _send(packet) {
+    this._buffer.push(packet);
     this._flush();
   }
 
   _flush() {
-    if (this.id && !this._upgrading && !this._closed && this._buf.length) {
-      const packets = this._buf;
-      this._buf = [];
-      this._t.send(packets);
+    if (this.id && !this._upgrading && !this._closed && this._buffer.length) {
+      const packets = this._buffer;
+      this._buffer = [];
+      this._transport.send(packets);
     }
   }
 
   /** Probes websocket next to the current transport and switches to it when it answers. */
-  _probe() {
-    const ws = (this._p = new WebSocketTransport(this));
-    const t0 = Date.now();
+  _upgrade() {
+    const probe = (this._probe = this._createTransport("websocket"));
+    const current = this._transport;
+    const start = Date.now();
+    current.probing = true;
     const fail = (reason) => {
-      if (this._p != ws) return;
-      this._p = null;
+      if (this._probe != probe) return;
+      this._probe = null;
       clearTimeout(timer);
-      ws.close();
-      this._step("websocket", t0, reason, true);
+      probe.close();
+      this._record("websocket", start, reason, true);
       this._upgrading = false;
+      current.probing = false;
       // Carry on where the old transport is: it may have paused, or (streaming) ended its
       // stream for an upgrade that did not happen.
       if (!this._closed) {
-        this._t.resume();
+        current.resume();
         this._flush();
       }
     };
     const timer = setTimeout(fail, this._deadline(), "timeout");
-    ws.onclose = fail;
-    ws.oninvalid = () => fail("parse error");
-    ws.onopen = () => ws.send([{ type: "ping", data: "probe" }]);
-    ws.onpacket = (p) => {
-      if (p.type != "pong" || p.data != "probe" || this._upgrading) return fail("probe failed");
+    probe.onclose = fail;
+    probe.oninvalid = () => fail("parse error");
+    probe.onopen = () => probe.send([{ type: "ping", data: "probe" }]);
+    probe.onpacket = (packet) => {
+      if (packet.type != "pong" || packet.data != "probe" || this._upgrading) return fail("probe failed");
       // New packets wait in the buffer while the old transport drains.
       this._upgrading = true;
-      this._t.pause(() => {
-        if (this._p != ws || this._closed) return;
-        this._p = null;
+      current.pause(() => {
+        if (this._probe != probe || this._closed) return;
+        this._probe = null;
         clearTimeout(timer);
-        ws.send([{ type: "upgrade" }]);
-        this._t.close();
-        this._use(ws);
+        probe.send([{ type: "upgrade" }]);
+        current.close();
+        this._use(probe);
         this._upgrading = false;
-        this._step("websocket", t0, null, true);
+        this._record("websocket", start, null, true);
         this._remember();
         this._emit("upgrade", "websocket");
         this._emit("transport", "websocket");
         this._flush();
       });
     };
-    ws.open();
+    probe.open();
   }
 
   /**
@@ -215,12 +242,12 @@ export class Engine extends Emitter {
 
   _stop(bye) {
     this._closed = true;
-    clearTimeout(this._timer);
-    clearTimeout(this._ping);
-    const p = this._p;
-    this._p = null;
-    p?.close();
-    this._t?.close(bye);
+    clearTimeout(this._attemptTimer);
+    clearTimeout(this._pingTimer);
+    const probe = this._probe;
+    this._probe = null;
+    probe?.close();
+    this._transport?.close(bye);
   }
 
   /**
@@ -230,7 +257,7 @@ export class Engine extends Emitter {
   close(reason = "forced close") {
     if (this._closed) return;
     const open = !!this.id;
-    if (open && this._buf.length) this._t.send(this._buf.splice(0));
+    if (open && this._buffer.length) this._transport.send(this._buffer.splice(0));
     this._stop(true);
     if (open) this._emit("close", reason);
   }

@@ -13,60 +13,53 @@ import { decodeItem } from "../parser/engine.js";
 import { SseReader, decodeB64Event } from "../parser/sse.js";
 
 export class Streaming extends Polling {
-  constructor(engine) {
-    super(engine, "streaming");
+  /** @param {import("./transport.js").TransportOptions} options */
+  constructor(options) {
+    super(options, "streaming");
   }
 
   _receive() {
-    if (this._done || this._paused) return;
-    const o = this._e._opts;
-    const ES = o.EventSource || globalThis.EventSource;
-    let got = false;
+    if (this._closed || this._paused) return;
+    const EventSourceImpl = this._options.EventSource || globalThis.EventSource;
+    let delivered = false;
     let live = true;
-    let stop;
-    this._down = true;
+    let receiver;
+    this._receiving = true;
     // The end of this stream: re-attach, finish a pause, or fail.
     const end = (reason) => {
       if (!live) return;
-      live = this._down = false;
-      stop.abort();
-      if (this._done) return;
+      live = this._receiving = false;
+      receiver.abort();
+      if (this._closed) return;
       // While websocket is probed, an ended stream waits: the upgrade either completes (the
       // pause is then already done) or fails, and resume() re-attaches.
-      if (this._paused || this._e._p) return this._idle();
-      if (reason || !got || !this.sid) return this._close(reason || "transport error");
+      if (this._paused || this.probing) return this._checkDrained();
+      if (reason || !delivered || !this.sid) return this._close(reason || "transport error");
       this._receive();
     };
-    // A packet, or the Error of an undecodable event (dropped, the stream goes on).
+    // A packet, or the Error of an undecodable event (dropped; the stream goes on).
     const take = (item) => {
       if (!live) return;
-      got = true;
+      delivered = true;
       // Once the probe is answered the server ends the stream with a noop, which may arrive
       // before the client itself has seen the answer.
-      if ((this._paused || this._e._p) && item.type == "noop") return end();
+      if ((this._paused || this.probing) && item.type == "noop") return end();
       this._packet(item);
     };
-    const decode = (fn) => (m) => take(attempt(fn, m.data));
-    if (ES) {
-      const es = new ES(this._url(), { withCredentials: !!o.withCredentials });
-      es.onmessage = decode(decodeItem);
-      es.addEventListener("b64", decode(decodeB64Event));
+    const decode = (fn) => (message) => take(attempt(fn, message.data));
+    if (EventSourceImpl) {
+      const source = new EventSourceImpl(this._url(), { withCredentials: !!this._options.withCredentials });
+      source.onmessage = decode(decodeItem);
+      source.addEventListener("b64", decode(decodeB64Event));
       // CLOSED: refused (not a 200 event stream); CONNECTING: the stream ended or broke.
-      es.onerror = () => end(es.readyState == 2 && "transport error");
-      stop = this._abort = { abort: () => es.close() };
+      source.onerror = () => end(source.readyState == 2 && "transport error");
+      receiver = this._receiver = { abort: () => source.close() };
     } else {
-      const abort = (stop = this._abort = new AbortController());
-      const fetch = o.fetch || globalThis.fetch;
-      const credentials = o.withCredentials ? "include" : "same-origin";
-      fetch(this._url(), {
-        headers: { Accept: "text/event-stream" },
-        cache: "no-store",
-        credentials,
-        signal: abort.signal,
-      })
-        .then((res) => {
-          if (!res.ok || !res.body) throw 0;
-          const reader = res.body.getReader();
+      receiver = this._receiver = new AbortController();
+      this._fetch({ headers: { Accept: "text/event-stream" }, signal: receiver.signal })
+        .then((response) => {
+          if (!response.ok || !response.body) throw 0;
+          const reader = response.body.getReader();
           const sse = new SseReader();
           const pump = () =>
             reader.read().then(({ done, value }) => {

@@ -1,17 +1,34 @@
-// The shape every transport shares. The engine drives a transport through
+// The shape every transport shares (as engine.io-client's transport.ts). The engine builds a
+// transport with everything it needs (TransportOptions, below) and drives it through
 //   open()            start (a handshake when `sid` is null, else attach to the session)
 //   send(packets)     queue Engine.IO packets, in order
 //   pause(done)       stop receiving and sending new data, call `done` once drained (upgrade)
 //   resume()          undo a pause (the upgrade failed)
 //   close(bye)        stop; `bye` also tells the server (the session ends)
+//   probing           a flag the engine sets while it probes websocket next to this transport
 // and listens through the callbacks below. After close() or after `onclose` nothing more is
-// reported.
+// reported. A transport knows nothing of the engine: no back-reference, no engine fields.
 //
 // A received packet that cannot be decoded is dropped and given to `oninvalid`; an exception
 // thrown while `onpacket` handles a packet is reported (see emitter.js `report`). Neither stops
 // the transport nor the packets after it.
 
 import { report } from "../emitter.js";
+
+/**
+ * What the engine builds each transport with.
+ * @typedef {object} TransportOptions
+ * @property {string} url the endpoint: the server's origin and mount path,
+ *   e.g. "https://example.com/socket.io/"
+ * @property {string} query extra query parameters, encoded ("a=1&b=2"), or ""
+ * @property {string | null} sid the session to attach to; null to open one (a handshake)
+ * @property {number} [maxPayload] the largest POST body the server takes, in bytes (from the
+ *   handshake; until it is known, 1e6)
+ * @property {{fetch?: typeof fetch, WebSocket?: typeof WebSocket,
+ *   EventSource?: typeof EventSource, withCredentials?: boolean}} options the connection
+ *   options: the implementations to use instead of the globals, and whether cross-origin
+ *   requests carry cookies
+ */
 
 const noop = () => {};
 
@@ -26,21 +43,26 @@ export const attempt = (decode, x) => {
 
 export class Transport {
   /**
-   * @param {import("../engine.js").Engine} engine
+   * @param {TransportOptions} options
    * @param {string} name "websocket" | "streaming" | "polling"
    */
-  constructor(engine, name) {
-    this._e = engine;
+  constructor({ url, query, sid, maxPayload, options }, name) {
     this.name = name;
-    /** The session id, once known. */
-    this.sid = engine.id;
-    this._done = false;
+    /** The session id: given, or from the open packet this transport carries. */
+    this.sid = sid;
+    /** Set by the engine while an upgrade probe runs next to this transport. */
+    this.probing = false;
+    this._endpoint = url;
+    this._query = query;
+    this._maxPayload = maxPayload || 1e6;
+    this._options = options;
+    this._closed = false;
     /** A packet arrived. */
     this.onpacket = noop;
     /**
-     * The transport died on its own: "transport close" or "transport error";
-     * the second argument tells whether the server ended it cleanly (a close frame), rather
-     * than the connection breaking.
+     * The transport died on its own: "transport close" or "transport error"; the second
+     * argument tells whether the server ended it cleanly (a close frame), rather than the
+     * connection breaking.
      */
     this.onclose = noop;
     /** (websocket) the connection is open. */
@@ -51,31 +73,33 @@ export class Transport {
 
   /** The URL of this transport for the session. */
   _url() {
-    const e = this._e;
-    const q = `EIO=4&transport=${this.name}${this.sid ? "&sid=" + this.sid : ""}${e._qs ? "&" + e._qs : ""}`;
-    return `${new URL(e._path, e._uri).href}?${q}`;
+    const sid = this.sid ? "&sid=" + this.sid : "";
+    return `${this._endpoint}?EIO=4&transport=${this.name}${sid}${this._query ? "&" + this._query : ""}`;
   }
 
   /** A received item: a packet, or the Error its decoding threw. */
-  _packet(p) {
-    if (this._done) return;
-    if (p instanceof Error) return this.oninvalid(p);
-    if (p.type == "open") this.sid = p.data.sid;
+  _packet(packet) {
+    if (this._closed) return;
+    if (packet instanceof Error) return this.oninvalid(packet);
+    if (packet.type == "open") {
+      this.sid = packet.data.sid;
+      this._maxPayload = packet.data.maxPayload;
+    }
     try {
-      this.onpacket(p);
+      this.onpacket(packet);
     } catch (err) {
       report(err);
     }
   }
 
   _close(reason, clean = false) {
-    if (this._done) return;
+    if (this._closed) return;
     this.close();
     this.onclose(reason, clean);
   }
 
   close() {
-    this._done = true;
+    this._closed = true;
   }
 
   pause(done) {
@@ -84,30 +108,33 @@ export class Transport {
 
   resume() {}
 
+  /** fetch() of this transport's URL, with the credentials the options ask for. */
+  _fetch(init) {
+    const fetch = this._options.fetch || globalThis.fetch;
+    const credentials = this._options.withCredentials ? "include" : "same-origin";
+    return fetch(this._url(), { credentials, cache: "no-store", ...init });
+  }
+
   /**
    * An HTTP request with fetch, or XMLHttpRequest where fetch is missing. Resolves with the
    * response text of a 200, rejects otherwise.
    */
   _request(method, body, signal) {
-    const o = this._e._opts;
-    const fetch = o.fetch || globalThis.fetch;
-    const url = this._url();
-    const credentials = o.withCredentials ? "include" : "same-origin";
-    if (fetch) {
-      return fetch(url, { method, body, signal, credentials, cache: "no-store" }).then((r) => {
-        if (!r.ok) throw new Error(r.status);
-        return r.text();
+    if (this._options.fetch || globalThis.fetch) {
+      return this._fetch({ method, body, signal }).then((response) => {
+        if (!response.ok) throw new Error(response.status);
+        return response.text();
       });
     }
     return new Promise((resolve, reject) => {
-      const x = new XMLHttpRequest();
-      x.open(method, url);
-      x.withCredentials = credentials == "include";
-      if (body) x.setRequestHeader("Content-Type", "text/plain;charset=UTF-8");
-      x.onload = () => (x.status == 200 ? resolve(x.responseText) : reject(new Error(x.status)));
-      x.onerror = x.onabort = reject;
-      signal?.addEventListener("abort", () => x.abort());
-      x.send(body);
+      const xhr = new XMLHttpRequest();
+      xhr.open(method, this._url());
+      xhr.withCredentials = !!this._options.withCredentials;
+      if (body) xhr.setRequestHeader("Content-Type", "text/plain;charset=UTF-8");
+      xhr.onload = () => (xhr.status == 200 ? resolve(xhr.responseText) : reject(new Error(xhr.status)));
+      xhr.onerror = xhr.onabort = reject;
+      signal?.addEventListener("abort", () => xhr.abort());
+      xhr.send(body);
     });
   }
 }

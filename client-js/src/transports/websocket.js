@@ -4,40 +4,41 @@ import { Transport, attempt } from "./transport.js";
 import { decodeFrame, encodeFrame } from "../parser/engine.js";
 
 export class WebSocketTransport extends Transport {
-  constructor(engine) {
-    super(engine, "websocket");
+  /** @param {import("./transport.js").TransportOptions} options */
+  constructor(options) {
+    super(options, "websocket");
   }
 
   open() {
-    const W = this._e._opts.WebSocket || globalThis.WebSocket;
-    let ws;
+    const WebSocketImpl = this._options.WebSocket || globalThis.WebSocket;
+    let socket;
     try {
-      ws = this._ws = new W(this._url().replace(/^http/, "ws"));
+      socket = this._socket = new WebSocketImpl(this._url().replace(/^http/, "ws"));
     } catch {
       return queueMicrotask(() => this._close("transport error"));
     }
-    ws.binaryType = "arraybuffer";
-    ws.onopen = () => this.onopen();
-    ws.onmessage = (m) => this._packet(attempt(decodeFrame, m.data));
+    socket.binaryType = "arraybuffer";
+    socket.onopen = () => this.onopen();
+    socket.onmessage = (message) => this._packet(attempt(decodeFrame, message.data));
     // A close frame from the server (1000, or 1005 without a code) is a deliberate end; 1006
     // means the connection broke.
-    ws.onclose = (e) => this._close("transport close", e?.code != 1006 && e?.wasClean !== false);
-    ws.onerror = () => this._close("transport error");
+    socket.onclose = (e) => this._close("transport close", e?.code != 1006 && e?.wasClean !== false);
+    socket.onerror = () => this._close("transport error");
   }
 
   send(packets) {
-    for (const p of packets) this._ws.send(encodeFrame(p));
+    for (const packet of packets) this._socket.send(encodeFrame(packet));
   }
 
   close() {
-    if (this._done) return;
+    if (this._closed) return;
     super.close();
-    const ws = this._ws;
-    if (ws) {
+    const socket = this._socket;
+    if (socket) {
       // Some implementations report an error when closing a connecting socket.
-      ws.onopen = ws.onmessage = ws.onclose = ws.onerror = () => {};
+      socket.onopen = socket.onmessage = socket.onclose = socket.onerror = () => {};
       try {
-        ws.close();
+        socket.close();
       } catch {}
     }
   }
