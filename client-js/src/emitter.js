@@ -34,12 +34,12 @@ export function invoke(fn, self, args) {
 export class Emitter {
   constructor() {
     /** @type {Record<string, Function[]>} */
-    this._l = dict();
+    this._listeners = dict();
   }
 
   /** Adds a listener; returns a function that removes it. */
   on(event, fn) {
-    (this._l[event] ||= []).push(fn);
+    (this._listeners[event] ||= []).push(fn);
     return () => this.off(event, fn);
   }
 
@@ -56,10 +56,10 @@ export class Emitter {
 
   /** Removes one listener, every listener of `event`, or every listener at all. */
   off(event, fn) {
-    if (event === undefined) this._l = dict();
-    else if (!fn) delete this._l[event];
+    if (event === undefined) this._listeners = dict();
+    else if (!fn) delete this._listeners[event];
     else {
-      const list = this._l[event] || [];
+      const list = this._listeners[event] || [];
       const i = list.findIndex((f) => f === fn || f.fn === fn);
       if (i >= 0) list.splice(i, 1);
     }
@@ -68,7 +68,7 @@ export class Emitter {
 
   /** The listeners of `event`. */
   listeners(event) {
-    return (this._l[event] || []).slice();
+    return (this._listeners[event] || []).slice();
   }
 
   /** Calls the listeners of `event` with `args`. */

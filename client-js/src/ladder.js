@@ -4,19 +4,19 @@
 
 export const LADDER = ["websocket", "streaming", "polling"];
 
-const g = globalThis;
+const env = globalThis;
 
-/** Whether this environment (or the overrides in `opts`) can run transport `name`. */
-export function available(name, opts) {
-  const fetch = opts.fetch || g.fetch;
-  if (name == "websocket") return !!(opts.WebSocket || g.WebSocket);
-  if (name == "streaming") return !!(opts.EventSource || g.EventSource || (fetch && g.ReadableStream));
-  return !!(fetch || g.XMLHttpRequest);
+/** Whether this environment (or the overrides in `options`) can run transport `name`. */
+export function available(name, options) {
+  const fetch = options.fetch || env.fetch;
+  if (name == "websocket") return !!(options.WebSocket || env.WebSocket);
+  if (name == "streaming") return !!(options.EventSource || env.EventSource || (fetch && env.ReadableStream));
+  return !!(fetch || env.XMLHttpRequest);
 }
 
 const storage = () => {
   try {
-    return g.localStorage;
+    return env.localStorage;
   } catch {}
 };
 
@@ -38,14 +38,14 @@ export function remember(key, transport, rtt) {
 }
 
 /**
- * The rungs to try, in order: those of `opts.transports` (default: the whole ladder, in its
+ * The rungs to try, in order: those of `options.transports` (default: the whole ladder, in its
  * order) that this environment can run, starting from the remembered one (those above it come
  * last) — or, after `below` was lost mid-session, from the rung under it. Also returns the
  * remembered round trip.
  */
-export function plan(opts, key, below) {
-  const order = (opts.transports || LADDER).filter((t) => LADDER.includes(t) && available(t, opts));
-  const { transport, rtt } = opts.rememberTransport ? recall(key) : {};
+export function plan(options, key, below) {
+  const order = (options.transports || LADDER).filter((t) => LADDER.includes(t) && available(t, options));
+  const { transport, rtt } = options.rememberTransport ? recall(key) : {};
   // After losing `below` mid-session, start on the rung under it (and probe back up later).
   const lost = order.indexOf(below);
   const i = lost >= 0 && lost < order.length - 1 ? lost + 1 : order.indexOf(transport);

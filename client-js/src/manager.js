@@ -7,7 +7,7 @@
 import { Backoff } from "./backoff.js";
 import { Emitter, dict, report } from "./emitter.js";
 import { Engine } from "./engine.js";
-import { Decoder, encode, hydrate } from "./parser/socket.js";
+import { Decoder, encode, hydrate, isBlob } from "./parser/socket.js";
 import { Socket } from "./socket.js";
 
 const DEFAULTS = {
@@ -22,8 +22,6 @@ const DEFAULTS = {
   rememberTransport: true,
 };
 
-const isBlob = (x) => typeof Blob != "undefined" && x instanceof Blob;
-
 export class Manager extends Emitter {
   /**
    * @param {string | URL} [uri] the server (its origin is used; default: the page's)
@@ -31,21 +29,25 @@ export class Manager extends Emitter {
    */
   constructor(uri, opts) {
     super();
-    const o = (this._opts = { ...DEFAULTS, ...opts });
-    o.path = o.path.replace(/\/?$/, "/");
+    const options = (this._options = { ...DEFAULTS, ...opts });
+    options.path = options.path.replace(/\/?$/, "/");
     this._uri = new URL(uri ?? "", globalThis.location?.href);
     /** The sockets by namespace. */
     this.nsps = dict();
     this._backoff = new Backoff({
-      min: o.reconnectionDelay,
-      max: o.reconnectionDelayMax,
-      jitter: o.randomizationFactor,
-      random: o.random,
+      min: options.reconnectionDelay,
+      max: options.reconnectionDelayMax,
+      jitter: options.randomizationFactor,
+      random: options.random,
     });
+    /** "closed" | "opening" | "open" */
     this._state = "closed";
+    /** Closed on purpose (no socket active any more): no reconnection. */
+    this._stopped = false;
+    this._reconnecting = false;
     /** How the transport of the current connection was chosen: [{transport, ok, ms, reason?}]. */
     this.negotiation = [];
-    if (o.autoConnect) this.open();
+    if (options.autoConnect) this.open();
   }
 
   /** The transport in use: "websocket" | "streaming" | "polling", or undefined. */
@@ -54,29 +56,29 @@ export class Manager extends Emitter {
   }
 
   /** Opens the connection (if closed); `fn(err?)` is called once it is open or failed. */
-  open(fn, below) {
+  open(fn, lostTransport) {
     if (this._state != "closed") return this;
     this._state = "opening";
-    this._skip = false;
-    const e = (this.engine = new Engine(this._uri, this._opts, this._backoff.attempts, below));
-    this.negotiation = e.negotiation;
+    this._stopped = false;
+    const engine = (this.engine = new Engine(this._uri, this._options, this._backoff.attempts, lostTransport));
+    this.negotiation = engine.negotiation;
     this._decoder = new Decoder();
-    e.on("open", () => {
+    engine.on("open", () => {
       this._state = "open";
       this._emit("open");
       fn?.();
     });
-    e.on("error", (err) => {
+    engine.on("error", (err) => {
       this._state = "closed";
       this._emit("error", err);
       if (fn) fn(err);
-      else if (this._opts.reconnection) this._retry();
+      else if (this._options.reconnection) this._retry();
     });
-    e.on("data", (d) => this._ondata(d));
-    e.on("ping", () => this._emit("ping"));
-    e.on("transport", (name) => this._emit("transport", name));
-    e.on("close", (reason, clean) => this._onclose(reason, clean));
-    e.open();
+    engine.on("data", (data) => this._ondata(data));
+    engine.on("ping", () => this._emit("ping"));
+    engine.on("transport", (name) => this._emit("transport", name));
+    engine.on("close", (reason, clean) => this._onclose(reason, clean));
+    engine.open();
     return this;
   }
 
@@ -86,10 +88,10 @@ export class Manager extends Emitter {
 
   /** The socket of namespace `nsp` (created once per namespace). */
   socket(nsp, opts) {
-    let s = this.nsps[nsp];
-    if (!s) s = this.nsps[nsp] = new Socket(this, nsp, opts);
-    else if (this._opts.autoConnect && !s.active) s.connect();
-    return s;
+    let socket = this.nsps[nsp];
+    if (!socket) socket = this.nsps[nsp] = new Socket(this, nsp, opts);
+    else if (this._options.autoConnect && !socket.active) socket.connect();
+    return socket;
   }
 
   /** A socket became inactive: closes the connection when no socket is active any more. */
@@ -99,39 +101,39 @@ export class Manager extends Emitter {
   }
 
   _close() {
-    this._skip = true;
+    this._stopped = true;
     this._reconnecting = false;
-    clearTimeout(this._timer);
+    clearTimeout(this._reconnectTimer);
     this._state = "closed";
     this.engine?.close();
   }
 
   /** Sends a Socket.IO packet; binary attachments follow the text. Order is kept. */
-  _packet(p) {
-    const parts = encode(p);
-    const send = (parts) => parts.forEach((x) => this.engine.send(x));
+  _packet(packet) {
+    const parts = encode(packet);
+    const send = (parts) => parts.forEach((part) => this.engine.send(part));
     // Blobs are read first; later packets wait for them.
-    if (this._chain || parts.some(isBlob)) {
-      const c = (this._chain = (this._chain || Promise.resolve())
-        .then(() => Promise.all(parts.map((x) => (isBlob(x) ? x.arrayBuffer() : x))))
+    if (this._blobChain || parts.some(isBlob)) {
+      const chain = (this._blobChain = (this._blobChain || Promise.resolve())
+        .then(() => Promise.all(parts.map((part) => (isBlob(part) ? part.arrayBuffer() : part))))
         .then(send, () => {})
         .then(() => {
-          if (this._chain == c) this._chain = null;
+          if (this._blobChain == chain) this._blobChain = null;
         }));
     } else send(parts);
   }
 
-  _ondata(d) {
-    let p;
+  _ondata(data) {
+    let packet;
     try {
-      p = this._decoder.add(d);
+      packet = this._decoder.add(data);
     } catch (err) {
       // An invalid packet is dropped; the connection and the packets after it carry on.
       return report(err);
     }
-    if (!p) return;
-    if (p.attachments) hydrate(p);
-    this.nsps[p.nsp]?._onpacket(p);
+    if (!packet) return;
+    if (packet.attachments) hydrate(packet);
+    this.nsps[packet.nsp]?._onpacket(packet);
   }
 
   _onclose(reason, clean) {
@@ -142,7 +144,7 @@ export class Manager extends Emitter {
     this._state = "closed";
     this._backoff.reset();
     this._emit("close", reason);
-    if (this._opts.reconnection && !this._skip) this._retry(lost, true);
+    if (this._options.reconnection && !this._stopped) this._retry(lost, true);
   }
 
   /**
@@ -150,27 +152,27 @@ export class Manager extends Emitter {
    * the backoff delay; after a mid-session loss of transport `lost`, on the rung below it.
    */
   _retry(lost, now = false) {
-    const b = this._backoff;
-    if (this._reconnecting || this._skip) return;
-    if (b.attempts >= this._opts.reconnectionAttempts) {
-      b.reset();
+    const backoff = this._backoff;
+    if (this._reconnecting || this._stopped) return;
+    if (backoff.attempts >= this._options.reconnectionAttempts) {
+      backoff.reset();
       return this._emit("reconnect_failed");
     }
     this._reconnecting = true;
-    const delay = b.duration();
-    this._timer = setTimeout(() => {
-      if (this._skip) return;
-      this._emit("reconnect_attempt", b.attempts);
-      if (this._skip) return;
+    const delay = backoff.duration();
+    this._reconnectTimer = setTimeout(() => {
+      if (this._stopped) return;
+      this._emit("reconnect_attempt", backoff.attempts);
+      if (this._stopped) return;
       const done = (err) => {
         this._reconnecting = false;
         if (err) {
           this._retry();
           this._emit("reconnect_error", err);
         } else {
-          const n = b.attempts;
-          b.reset();
-          this._emit("reconnect", n);
+          const attempts = backoff.attempts;
+          backoff.reset();
+          this._emit("reconnect", attempts);
         }
       };
       this.open(done, lost);

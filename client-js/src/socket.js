@@ -33,13 +33,19 @@ export class Socket extends Emitter {
     this.auth = opts.auth;
     /** Packets emitted while disconnected, sent on connect. */
     this.sendBuffer = [];
-    this._received = [];
+    /** Events received before the CONNECT reply, dispatched with it. */
+    this._receiveBuffer = [];
+    /** Ack callbacks by ack id. */
     this._acks = dict();
-    this._ids = 0;
+    this._nextAckId = 0;
+    /** Flags for the next emit: {timeout?, volatile?}. */
     this._flags = {};
-    this._any = [];
-    this._subs = null;
-    if (io._opts.autoConnect) this.open();
+    this._anyListeners = [];
+    /** The disposers of the Manager subscriptions, while the socket is active. */
+    this._subscriptions = null;
+    // Connection state recovery: the session id and the offset of the last event received
+    // (`_pid`, `_offset`), sent back with the next CONNECT.
+    if (io._options.autoConnect) this.open();
   }
 
   get disconnected() {
@@ -48,7 +54,7 @@ export class Socket extends Emitter {
 
   /** Whether the socket tries to be connected (reconnects after a connection loss). */
   get active() {
-    return !!this._subs;
+    return !!this._subscriptions;
   }
 
   /** The transport in use: "websocket" | "streaming" | "polling". */
@@ -60,7 +66,7 @@ export class Socket extends Emitter {
   connect() {
     const io = this.io;
     if (this.connected) return this;
-    this._subs ||= [
+    this._subscriptions ||= [
       io.on("open", () => this._onopen()),
       io.on("error", (err) => this.connected || this._emit("connect_error", err)),
       io.on("close", (reason) => this._onclose(reason)),
@@ -83,20 +89,20 @@ export class Socket extends Emitter {
     if (RESERVED.includes(event)) throw new Error(`"${event}" is a reserved event name`);
     const flags = this._flags;
     this._flags = {};
-    const p = { type: EVENT, data: [event, ...args] };
+    const packet = { type: EVENT, data: [event, ...args] };
     if (typeof args[args.length - 1] == "function") {
-      const id = this._ids++;
-      this._ack(id, p.data.pop(), flags.timeout);
-      p.id = id;
+      const id = this._nextAckId++;
+      this._ack(id, packet.data.pop(), flags.timeout);
+      packet.id = id;
     }
-    if (this.connected) this._packet(p);
-    else if (!flags.volatile) this.sendBuffer.push(p);
+    if (this.connected) this._packet(packet);
+    else if (!flags.volatile) this.sendBuffer.push(packet);
     return this;
   }
 
   /** Emits `event` and resolves with the server's first acknowledgement argument. */
   emitWithAck(event, ...args) {
-    const timed = (this._flags.timeout ?? this.io._opts.ackTimeout) !== undefined;
+    const timed = (this._flags.timeout ?? this.io._options.ackTimeout) !== undefined;
     return new Promise((resolve, reject) => {
       args.push((a, b) => (timed ? (a ? reject(a) : resolve(b)) : resolve(a)));
       this.emit(event, ...args);
@@ -122,12 +128,12 @@ export class Socket extends Emitter {
 
   /** Adds a listener of every incoming event: `fn(event, ...args)`. */
   onAny(fn) {
-    this._any.push(fn);
+    this._anyListeners.push(fn);
     return () => this.offAny(fn);
   }
 
   offAny(fn) {
-    this._any = fn ? this._any.filter((f) => f != fn) : [];
+    this._anyListeners = fn ? this._anyListeners.filter((f) => f != fn) : [];
     return this;
   }
 
@@ -143,16 +149,16 @@ export class Socket extends Emitter {
     return this.disconnect();
   }
 
-  _packet(p) {
-    p.nsp = this.nsp;
-    this.io._packet(p);
+  _packet(packet) {
+    packet.nsp = this.nsp;
+    this.io._packet(packet);
   }
 
-  _ack(id, fn, timeout = this.io._opts.ackTimeout) {
+  _ack(id, fn, timeout = this.io._options.ackTimeout) {
     if (timeout === undefined) return (this._acks[id] = fn);
     const timer = setTimeout(() => {
       delete this._acks[id];
-      this.sendBuffer = this.sendBuffer.filter((p) => p.id !== id);
+      this.sendBuffer = this.sendBuffer.filter((queued) => queued.id !== id);
       invoke(fn, this, [new Error("operation has timed out")]);
     }, timeout);
     const acked = (...args) => {
@@ -172,8 +178,8 @@ export class Socket extends Emitter {
     typeof this.auth == "function" ? this.auth(send) : send(this.auth);
   }
 
-  _onpacket(p) {
-    const { type, data } = p;
+  _onpacket(packet) {
+    const { type, data } = packet;
     if (type == CONNECT) {
       if (!data?.sid) {
         return this._emit("connect_error", new Error("invalid CONNECT packet"));
@@ -182,24 +188,24 @@ export class Socket extends Emitter {
       this.recovered = !!data.pid && data.pid == this._pid;
       this._pid = data.pid;
       this.connected = true;
-      this._received.splice(0).forEach((args) => this._dispatch(args));
-      this.sendBuffer.splice(0).forEach((p) => this._packet(p));
+      this._receiveBuffer.splice(0).forEach((args) => this._dispatch(args));
+      this.sendBuffer.splice(0).forEach((queued) => this._packet(queued));
       this._transport();
       this._emit("connect");
     } else if (type == EVENT || type == EVENT + 3) {
       const args = data.slice();
-      if (p.id != null) {
+      if (packet.id != null) {
         let sent = false;
         args.push((...res) => {
-          if (!sent) this._packet({ type: ACK, id: p.id, data: res });
+          if (!sent) this._packet({ type: ACK, id: packet.id, data: res });
           sent = true;
         });
       }
-      this.connected ? this._dispatch(args) : this._received.push(args);
+      this.connected ? this._dispatch(args) : this._receiveBuffer.push(args);
     } else if (type == ACK || type == ACK + 3) {
-      const fn = this._acks[p.id];
+      const fn = this._acks[packet.id];
       if (typeof fn != "function") return;
-      delete this._acks[p.id];
+      delete this._acks[packet.id];
       invoke(fn, this, fn.withError ? [null, ...data] : data);
     } else if (type == DISCONNECT) {
       this._destroy();
@@ -215,20 +221,20 @@ export class Socket extends Emitter {
   /** Emits "transport" when the transport differs from the one last announced. */
   _transport() {
     const name = this.io.transport;
-    if (name && name != this._tn) this._emit("transport", (this._tn = name));
+    if (name && name != this._announcedTransport) this._emit("transport", (this._announcedTransport = name));
   }
 
   _dispatch(args) {
     const last = args[args.length - 1];
-    for (const fn of this._any.slice()) invoke(fn, this, args);
+    for (const fn of this._anyListeners.slice()) invoke(fn, this, args);
     this._emit(...args);
     if (this._pid && typeof last == "string") this._offset = last;
   }
 
   /** Stops following the Manager (no reconnection). */
   _destroy() {
-    this._subs?.forEach((off) => off());
-    this._subs = null;
+    this._subscriptions?.forEach((off) => off());
+    this._subscriptions = null;
     this.io._destroy(this);
   }
 
@@ -240,7 +246,7 @@ export class Socket extends Emitter {
     // Acks of packets already sent will never come; those waiting in the buffer may.
     for (const id in this._acks) {
       const fn = this._acks[id];
-      if (this.sendBuffer.some((p) => p.id == id)) continue;
+      if (this.sendBuffer.some((queued) => queued.id == id)) continue;
       delete this._acks[id];
       if (fn.withError) invoke(fn, this, [new Error("socket has been disconnected")]);
     }
