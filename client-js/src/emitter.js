@@ -49,7 +49,7 @@ export class Emitter {
       off();
       fn.apply(this, args);
     };
-    once.fn = fn;
+    once._listener = fn;
     const off = this.on(event, once);
     return off;
   }
@@ -60,7 +60,7 @@ export class Emitter {
     else if (!fn) delete this._listeners[event];
     else {
       const list = this._listeners[event] || [];
-      const i = list.findIndex((f) => f === fn || f.fn === fn);
+      const i = list.findIndex((f) => f === fn || f._listener === fn);
       if (i >= 0) list.splice(i, 1);
     }
     return this;

@@ -165,7 +165,7 @@ export class Socket extends Emitter {
       clearTimeout(timer);
       fn.apply(this, args);
     };
-    acked.withError = true;
+    acked._withError = true;
     this._acks[id] = acked;
   }
 
@@ -206,7 +206,7 @@ export class Socket extends Emitter {
       const fn = this._acks[packet.id];
       if (typeof fn != "function") return;
       delete this._acks[packet.id];
-      invoke(fn, this, fn.withError ? [null, ...data] : data);
+      invoke(fn, this, fn._withError ? [null, ...data] : data);
     } else if (type == DISCONNECT) {
       this._destroy();
       this._onclose("io server disconnect");
@@ -248,7 +248,7 @@ export class Socket extends Emitter {
       const fn = this._acks[id];
       if (this.sendBuffer.some((queued) => queued.id == id)) continue;
       delete this._acks[id];
-      if (fn.withError) invoke(fn, this, [new Error("socket has been disconnected")]);
+      if (fn._withError) invoke(fn, this, [new Error("socket has been disconnected")]);
     }
   }
 }
