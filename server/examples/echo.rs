@@ -17,5 +17,5 @@ async fn main() -> std::io::Result<()> {
     let page = r#"<script type="module">import { io } from "/socket.io/ferrio.js";
         const s = io(); console.log(await s.emitWithAck("echo", { hi: 1 }), s.transport);</script>"#;
     let app = Router::new().route("/", get(move || async move { Html(page) })).layer(layer);
-    axum::serve(tokio::net::TcpListener::bind("127.0.0.1:3000").await?, app).await
+    ferrio::serve(tokio::net::TcpListener::bind("127.0.0.1:3000").await?, app).await
 }

@@ -18,6 +18,7 @@ mod namespace;
 mod operators;
 mod payload;
 mod recovery;
+mod serve;
 mod socket;
 
 pub use ack::AckStream;
@@ -30,4 +31,5 @@ pub use io::Io;
 pub use namespace::{DynNamespace, NamespaceRef};
 pub use operators::{BroadcastOperators, RoomParam};
 pub use payload::{FromPayload, IntoPayload, Payload};
+pub use serve::{serve, Serve, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_WRITE_TIMEOUT};
 pub use socket::{Socket, SocketWithTimeout};

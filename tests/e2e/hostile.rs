@@ -7,9 +7,7 @@
 //!
 //! The inputs come from a seeded generator; `FERRIO_HOSTILE_SEED=<n>` replays a run.
 
-use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 
 use futures_util::{stream, SinkExt, StreamExt};
@@ -18,6 +16,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::streaming::client::SseStream;
 use crate::support::http::{send, Request};
+use crate::support::process::ServerProcess;
 use crate::support::{within, Frame, STEP};
 
 /// How many hostile rounds, and how many run at once.
@@ -215,55 +214,6 @@ impl Rng {
 
     fn bytes(&mut self, max: usize) -> Vec<u8> {
         (0..self.below(max + 1)).map(|_| self.next() as u8).collect()
-    }
-}
-
-/// The conformance server as a child process, its stderr collected; killed on drop.
-struct ServerProcess {
-    child: Child,
-    addr: SocketAddr,
-    stderr: Option<std::thread::JoinHandle<String>>,
-}
-
-impl ServerProcess {
-    fn start() -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_conformance"))
-            .env("PORT", "0")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the conformance server");
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first).expect("read");
-        let addr = first
-            .trim()
-            .rsplit("http://")
-            .next()
-            .and_then(|a| a.parse().ok())
-            .unwrap_or_else(|| panic!("expected the address on the first line, got {first:?}"));
-        // Drained all along, so the server never blocks on a full pipe.
-        let mut pipe = child.stderr.take().expect("stderr");
-        let stderr = std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = pipe.read_to_end(&mut bytes);
-            String::from_utf8_lossy(&bytes).into_owned()
-        });
-        ServerProcess { child, addr, stderr: Some(stderr) }
-    }
-
-    /// Checks the server is still running, stops it, and returns all it wrote to stderr.
-    fn stop(mut self) -> String {
-        assert!(self.child.try_wait().expect("child status").is_none(), "the server exited");
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        self.stderr.take().map(|t| t.join().expect("stderr reader")).unwrap_or_default()
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

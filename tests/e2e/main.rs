@@ -9,6 +9,7 @@
 
 mod support;
 
+mod bounds;
 mod channels;
 mod errors;
 mod handshake;
@@ -17,6 +18,7 @@ mod hostile;
 mod lifecycle;
 mod limits;
 mod polling;
+mod slow_clients;
 mod streaming;
 mod upgrade;
 mod websocket;

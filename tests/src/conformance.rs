@@ -150,6 +150,21 @@ pub fn socket_io_with_recovery() -> (ferrio::FerrioLayer, Io) {
     (layer, io)
 }
 
+/// How long the conformance server lets a client take to send request headers: Node's
+/// keep-alive timeout, so idle keep-alive connections close about as they would there.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a write may make no progress before the conformance server drops the connection:
+/// the heartbeat (300 + 200 ms) plus room for a busy machine.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Serves `router` on `listener` with [`ferrio::serve`] and the conformance server's timeouts.
+pub async fn serve(listener: tokio::net::TcpListener, router: axum::Router) -> std::io::Result<()> {
+    ferrio::serve(listener, router)
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .write_timeout(WRITE_TIMEOUT)
+        .await
+}
+
 /// Builds the conformance application.
 pub fn app() -> App {
     let (engine_layer, engine) = EngineIo::new(engine_config().path("/engine.io/"), Echo);

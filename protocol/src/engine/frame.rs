@@ -54,6 +54,18 @@ impl Frame {
     pub fn is_close(&self) -> bool {
         matches!(self, Frame::Text(text) if text.as_bytes() == b"1")
     }
+
+    /// Whether the frame is the heartbeat ping `2` (not the probe `2probe`).
+    ///
+    /// ```
+    /// use ferrio_protocol::engine::Packet;
+    ///
+    /// assert!(Packet::Ping.encode().is_ping());
+    /// assert!(!Packet::PingProbe.encode().is_ping());
+    /// ```
+    pub fn is_ping(&self) -> bool {
+        matches!(self, Frame::Text(text) if text.as_bytes() == b"2")
+    }
 }
 
 impl From<Str> for Frame {

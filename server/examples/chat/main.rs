@@ -4,8 +4,6 @@
 //! `cargo run --release -p ferrio --example chat`, then open the printed URL (port from `PORT`,
 //! default 3000). The page's links reload it forcing each transport.
 
-use std::net::SocketAddr;
-
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::Router;
@@ -163,7 +161,8 @@ async fn main() -> std::io::Result<()> {
     let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("ferrio chat demo: open http://127.0.0.1:{port}");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+    // ferrio::serve: header and write timeouts, and the peer address for each connection.
+    ferrio::serve(listener, app)
         .with_graceful_shutdown(async move {
             // Ctrl-C: every browser is told at once (and reconnects when the demo is back).
             let _ = tokio::signal::ctrl_c().await;

@@ -58,6 +58,8 @@ pub struct EngineConfig {
     pub(crate) serve_client: bool,
     pub(crate) cors: Option<Cors>,
     pub(crate) allow_request: Option<AllowRequest>,
+    pub(crate) max_sessions: usize,
+    pub(crate) max_sessions_per_ip: Option<usize>,
 }
 
 impl Default for EngineConfig {
@@ -80,6 +82,8 @@ impl fmt::Debug for EngineConfig {
             .field("transports", &self.transports())
             .field("cors", &self.cors)
             .field("allow_request", &self.allow_request.is_some())
+            .field("max_sessions", &self.max_sessions)
+            .field("max_sessions_per_ip", &self.max_sessions_per_ip)
             .finish_non_exhaustive()
     }
 }
@@ -106,6 +110,8 @@ impl EngineConfig {
                 serve_client: false,
                 cors: None,
                 allow_request: None,
+                max_sessions: 100_000,
+                max_sessions_per_ip: None,
             },
         }
     }
@@ -316,6 +322,24 @@ impl EngineConfigBuilder {
         self
     }
 
+    /// Most sessions open at once; a handshake beyond it is answered `503` with
+    /// `{"code":3,"message":"Too many sessions"}` (clients retry with their backoff). Default
+    /// 100 000; at least 1.
+    pub fn max_sessions(mut self, sessions: usize) -> Self {
+        self.config.max_sessions = sessions;
+        self
+    }
+
+    /// Most sessions open at once from one client address (503 beyond it, as
+    /// [`max_sessions`](Self::max_sessions)). Off by default: behind a reverse proxy every
+    /// client has the proxy's address. Needs the peer address in the request, which
+    /// `ferrio::serve` always gives (with `axum::serve`, use
+    /// `into_make_service_with_connect_info::<SocketAddr>()`); at least 1.
+    pub fn max_sessions_per_ip(mut self, sessions: usize) -> Self {
+        self.config.max_sessions_per_ip = Some(sessions);
+        self
+    }
+
     /// The configuration, with every value brought into its accepted range.
     pub fn build(self) -> EngineConfig {
         let mut c = self.config;
@@ -329,6 +353,8 @@ impl EngineConfigBuilder {
         c.queue_max_bytes = c.queue_max_bytes.max(MIN_QUEUE_BYTES);
         c.ws_read_buffer_size = c.ws_read_buffer_size.max(MIN_WS_READ_BUFFER);
         c.streaming_budget = c.streaming_budget.max(1);
+        c.max_sessions = c.max_sessions.max(1);
+        c.max_sessions_per_ip = c.max_sessions_per_ip.map(|n| n.max(1));
         c
     }
 }

@@ -24,6 +24,7 @@ mod service;
 mod session;
 mod shared;
 mod sid;
+mod slots;
 mod socket;
 #[cfg(test)]
 mod task_size;
@@ -31,8 +32,6 @@ mod transport;
 mod transport_kind;
 
 use std::sync::Arc;
-
-use dashmap::DashMap;
 
 pub use self::http::body::{BoxError, ResponseBody};
 pub use self::http::cors::Cors;
@@ -86,7 +85,7 @@ impl EngineIo {
         config: EngineConfig,
         handler: Arc<dyn EngineHandler>,
     ) -> (EngineLayer, EngineIo) {
-        let shared = Arc::new(Shared { config, sessions: DashMap::new(), handler });
+        let shared = Arc::new(Shared::new(config, handler));
         (EngineLayer::new(shared.clone()), EngineIo { shared })
     }
 

@@ -5,13 +5,29 @@ use std::sync::Arc;
 use dashmap::DashMap;
 
 use super::session::Session;
-use super::{EngineConfig, EngineHandler, Sid};
+use super::slots::{Full, SessionSlots, Slot};
+use super::{EngineConfig, EngineHandler, HandshakeRequest, Sid};
 
 pub(crate) struct Shared {
     pub(crate) config: EngineConfig,
     /// Live sessions, sharded so lookups from many connections do not contend.
     pub(crate) sessions: DashMap<Sid, Arc<Session>>,
     pub(crate) handler: Arc<dyn EngineHandler>,
+    slots: Arc<SessionSlots>,
+}
+
+impl Shared {
+    pub(crate) fn new(config: EngineConfig, handler: Arc<dyn EngineHandler>) -> Shared {
+        Shared { config, sessions: DashMap::new(), handler, slots: Arc::default() }
+    }
+
+    /// A slot for a new session of the client that sent `handshake`, within the configured
+    /// bounds.
+    pub(crate) fn take_slot(&self, handshake: &HandshakeRequest) -> Result<Slot, Full> {
+        let address = handshake.remote_addr.map(|a| a.ip());
+        let config = &self.config;
+        self.slots.take(address, config.max_sessions, config.max_sessions_per_ip)
+    }
 }
 
 impl std::fmt::Debug for Shared {

@@ -37,7 +37,7 @@ async fn server() -> TestServer {
 }
 
 /// `GET {path}?{query}` over HTTP/1.1, as an `EventSource` sends it.
-async fn get_stream(server: &TestServer, query: &str) -> SseStream {
+pub(crate) async fn get_stream(server: &TestServer, query: &str) -> SseStream {
     SseStream::open(
         server.addr,
         &server.target(query),
@@ -57,8 +57,29 @@ async fn reattach(server: &TestServer, sid: &str) -> SseStream {
     stream
 }
 
+/// Re-attaches to `sid` once the server has seen the client's previous stream go (a second
+/// stream is refused while the first lives): retries until a stream is accepted, within
+/// [`STEP`].
+pub(crate) async fn reattach_after_drop(server: &TestServer, sid: &str) -> SseStream {
+    let mut stream = crate::support::within(
+        "re-attach after the previous stream ended",
+        crate::support::STEP,
+        async {
+            loop {
+                let stream = get_stream(server, &session_query(sid)).await;
+                if stream.status == 200 {
+                    return stream;
+                }
+            }
+        },
+    )
+    .await;
+    read_padding(&mut stream).await;
+    stream
+}
+
 /// Reads until the padding has arrived and checks it is the first thing in the body.
-async fn read_padding(stream: &mut SseStream) {
+pub(crate) async fn read_padding(stream: &mut SseStream) {
     let padding = sse::padding();
     stream.fill(padding.len()).await;
     assert!(

@@ -9,7 +9,10 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::client::SseStream;
-use super::{events_without_pings, next_message, open, post, post_ok, reattach, session_query};
+use super::{
+    events_without_pings, next_message, open, post, post_ok, reattach, reattach_after_drop,
+    session_query,
+};
 use crate::support::upgrade::{finish_over_websocket, numbered_message, probe_ws};
 use crate::support::{
     assert_error, payload_item, within, Frame, TestServer, BAD_REQUEST, MARGIN, STEP,
@@ -228,7 +231,7 @@ async fn abandoned_upgrade_leaves_the_stream_working() {
     reader.abort();
 
     // A re-attached stream works, across heartbeats.
-    let mut stream = reattach(&server, &sid).await;
+    let mut stream = reattach_after_drop(&server, &sid).await;
     post_ok(&server, &sid, "4after the probe").await;
     assert_eq!(
         next_message(&server, &sid, &mut stream).await,

@@ -10,6 +10,7 @@
 
 pub(crate) mod http;
 pub(crate) mod polling;
+pub(crate) mod process;
 pub(crate) mod upgrade;
 pub(crate) mod ws;
 
@@ -86,7 +87,7 @@ pub(crate) async fn server() -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
     let addr = listener.local_addr().expect("local addr");
     let task = tokio::spawn(async move {
-        axum::serve(listener, app.router).await.expect("serve");
+        ferrio_tests::conformance::serve(listener, app.router).await.expect("serve");
     });
     TestServer { addr, sessions: Some(app.engine_sessions), task: Some(task) }
 }

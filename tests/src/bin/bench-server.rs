@@ -2,7 +2,6 @@
 //! settings, and on `/` the events `echo` (emit back), `echo-ack` (ack back) and `bcast`
 //! (emit to every client, the sender included). Port from `--port N` or `PORT` (default 3000).
 
-use axum::serve::ListenerExt;
 use ferrio::extract::Ack;
 use ferrio::{Ferrio, Io, Payload, Socket};
 
@@ -46,9 +45,6 @@ async fn main() -> std::io::Result<()> {
     let port = port();
     let listener = ferrio_tests::listen(port)?;
     eprintln!("ferrio bench server listening on 127.0.0.1:{port}");
-    // Small request/response messages: send each reply at once rather than wait for Nagle.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, axum::Router::new().layer(layer)).await
+    // ferrio::serve sets TCP_NODELAY: small replies go out at once rather than wait for Nagle.
+    ferrio::serve(listener, axum::Router::new().layer(layer)).await
 }

@@ -6,5 +6,5 @@ async fn main() -> std::io::Result<()> {
     let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
     let listener = ferrio_tests::listen(port)?;
     println!("conformance server listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, ferrio_tests::conformance::app().router).await
+    ferrio_tests::conformance::serve(listener, ferrio_tests::conformance::app().router).await
 }

@@ -33,6 +33,17 @@ pub(crate) fn payload_too_large<B>() -> EngineResponse<B> {
     with_type(status, "application/json", ResponseBody::full(PAYLOAD_TOO_LARGE_JSON))
 }
 
+/// `503`: no session slot left (`max_sessions` or `max_sessions_per_ip`). Engine.IO has no
+/// code for it; clients treat it as any failed handshake and retry.
+pub(crate) fn too_many_sessions<B>(per_address: bool) -> EngineResponse<B> {
+    let body = if per_address {
+        r#"{"code":3,"message":"Too many sessions from this address"}"#
+    } else {
+        r#"{"code":3,"message":"Too many sessions"}"#
+    };
+    with_type(StatusCode::SERVICE_UNAVAILABLE, "application/json", ResponseBody::full(body))
+}
+
 /// `400` with no body: what Engine.IO answers to overlapping requests.
 pub(crate) fn empty_bad_request<B>() -> EngineResponse<B> {
     let mut res = Response::new(ResponseBody::empty());

@@ -20,10 +20,12 @@ pub use future::ResponseFuture;
 pub use layer::EngineLayer;
 
 use crate::engine::http::body::{BoxError, ResponseBody};
+use crate::engine::http::cors;
 use crate::engine::http::query::EngineQuery;
 use crate::engine::http::response::{self, EngineResponse};
 use crate::engine::session::Session;
 use crate::engine::shared::Shared;
+use crate::engine::slots::Full;
 use crate::engine::transport::{polling, streaming, websocket};
 use crate::engine::{HandshakeRequest, TransportKind};
 
@@ -132,7 +134,12 @@ where
         return response::error(ErrorCode::TransportUnknown);
     };
     let is_upgrade = websocket::is_upgrade_request(&req);
-    if is_upgrade && config.cors.as_ref().is_some_and(|cors| !cors.allows(req.headers())) {
+    // Requests that act on a session must come from the server's own pages, or from a site
+    // the CORS policy lets in: CORS does not protect WebSocket upgrades, and browsers send
+    // cross-site POSTs without asking.
+    if (is_upgrade || req.method() == Method::POST)
+        && !cors::origin_allowed(config.cors.as_ref(), req.headers())
+    {
         return response::error(ErrorCode::Forbidden);
     }
 
@@ -161,16 +168,19 @@ where
         return response::error(ErrorCode::UnsupportedProtocolVersion);
     }
     let handshake = HandshakeRequest::from_parts(&parts);
+    let slot = match shared.take_slot(&handshake) {
+        Ok(slot) => slot,
+        Err(full) => return response::too_many_sessions(full == Full::PerAddress),
+    };
     match transport {
         TransportKind::WebSocket => {
-            websocket::accept_new(shared.clone(), Request::from_parts(parts, body), handshake)
+            websocket::accept_new(shared.clone(), Request::from_parts(parts, body), handshake, slot)
         }
         TransportKind::Polling => {
-            let session = Session::open(shared, TransportKind::Polling, handshake);
-            polling::get(session).await
+            polling::get(Session::open(shared, TransportKind::Polling, handshake, slot)).await
         }
         TransportKind::Streaming => {
-            streaming::get(Session::open(shared, TransportKind::Streaming, handshake))
+            streaming::get(Session::open(shared, TransportKind::Streaming, handshake, slot))
         }
     }
 }

@@ -235,3 +235,57 @@ fn mount_path_matches_with_and_without_trailing_slash() {
     assert!(!is_mount_path("/engine.io/x", "/engine.io/"));
     assert!(!is_mount_path("/", "/engine.io/"));
 }
+
+/// Records the fields of every event at `INFO` or above.
+#[derive(Default, Clone)]
+struct LoudEvents(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl tracing::Subscriber for LoudEvents {
+    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
+        *metadata.level() <= tracing::Level::INFO
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        struct Text<'a>(&'a mut String);
+        impl tracing::field::Visit for Text<'_> {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                self.0.push_str(&format!("{}={value:?} ", field.name()));
+            }
+        }
+        let mut text = String::new();
+        event.record(&mut Text(&mut text));
+        if let Ok(mut events) = self.0.lock() {
+            events.push(text);
+        }
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// Session ids are credentials: whoever knows one can poll, post or attach a stream for that
+/// session. None is written at `info` or above, through a whole session's life with its
+/// errors (an overlapping poll, a bad payload).
+#[tokio::test(flavor = "current_thread")]
+async fn sids_are_not_logged_at_info_or_above() {
+    let events = LoudEvents::default();
+    let _guard = tracing::subscriber::set_default(events.clone());
+    let (svc, _) = service(EngineConfig::builder());
+    let overlapping = handshake(&svc).await;
+    let url = format!("/engine.io/?EIO=4&transport=polling&sid={overlapping}");
+    let first = send(&svc, request(Method::GET, &url, ""));
+    tokio::pin!(first);
+    assert!((&mut first).now_or_never().is_none());
+    let _ = send(&svc, request(Method::GET, &url, "")).await;
+    let _ = first.await;
+    let garbled = handshake(&svc).await;
+    let url = format!("/engine.io/?EIO=4&transport=polling&sid={garbled}");
+    let _ = send(&svc, request(Method::POST, &url, "4ok\x1ezz")).await;
+    let logged = events.0.lock().map(|e| e.clone()).unwrap_or_default();
+    for sid in [overlapping, garbled] {
+        assert!(logged.iter().all(|e| !e.contains(&sid)), "{sid} in {logged:?}");
+    }
+}

@@ -16,8 +16,10 @@ pub(crate) enum HeartbeatAction {
 enum Phase {
     /// Next ping is due at the given instant.
     Idle { ping_at: Instant },
-    /// A ping was sent; the pong must arrive before the given instant.
-    AwaitingPong { deadline: Instant },
+    /// A ping was queued; the pong must arrive before the given instant. It counts only once
+    /// the ping was `delivered` (handed to the client's transport): a pong sent blindly, by a
+    /// client that never reads, must not keep its session alive.
+    AwaitingPong { deadline: Instant, delivered: bool },
 }
 
 /// Server-side heartbeat: first ping `interval` after open, each next ping `interval` after the
@@ -39,7 +41,7 @@ impl Heartbeat {
     pub(crate) fn poll_timeout(&self) -> Instant {
         match self.phase {
             Phase::Idle { ping_at } => ping_at,
-            Phase::AwaitingPong { deadline } => deadline,
+            Phase::AwaitingPong { deadline, .. } => deadline,
         }
     }
 
@@ -48,18 +50,28 @@ impl Heartbeat {
     pub(crate) fn handle_timeout(&mut self, now: Instant) -> Option<HeartbeatAction> {
         match self.phase {
             Phase::Idle { ping_at } if now >= ping_at => {
-                self.phase = Phase::AwaitingPong { deadline: now + self.timeout };
+                self.phase = Phase::AwaitingPong { deadline: now + self.timeout, delivered: false };
                 Some(HeartbeatAction::SendPing)
             }
-            Phase::AwaitingPong { deadline } if now >= deadline => Some(HeartbeatAction::TimedOut),
+            Phase::AwaitingPong { deadline, .. } if now >= deadline => {
+                Some(HeartbeatAction::TimedOut)
+            }
             _ => None,
         }
     }
 
-    /// Records a pong from the client received at `now`. A pong nobody asked for is ignored,
-    /// as Engine.IO does, so a client cannot push the next ping away by flooding pongs.
+    /// Records that the pending ping was handed to the client's transport.
+    pub(crate) fn on_ping_delivered(&mut self) {
+        if let Phase::AwaitingPong { delivered, .. } = &mut self.phase {
+            *delivered = true;
+        }
+    }
+
+    /// Records a pong from the client received at `now`. A pong nobody asked for, or one for a
+    /// ping the client was not yet sent, is ignored: a client can neither push the next ping
+    /// away by flooding pongs nor keep a session it never reads alive by sending them blindly.
     pub(crate) fn on_pong(&mut self, now: Instant) {
-        if let Phase::AwaitingPong { .. } = self.phase {
+        if let Phase::AwaitingPong { delivered: true, .. } = self.phase {
             self.phase = Phase::Idle { ping_at: now + self.interval };
         }
     }
@@ -87,6 +99,7 @@ mod tests {
         let t0 = Instant::now();
         let mut hb = Heartbeat::new(t0, INTERVAL, TIMEOUT);
         hb.handle_timeout(t0 + INTERVAL);
+        hb.on_ping_delivered();
         let pong_at = t0 + INTERVAL + Duration::from_millis(50);
         hb.on_pong(pong_at);
         assert_eq!(hb.poll_timeout(), pong_at + INTERVAL);
@@ -100,6 +113,15 @@ mod tests {
         let t0 = Instant::now();
         let mut hb = Heartbeat::new(t0, INTERVAL, TIMEOUT);
         hb.handle_timeout(t0 + INTERVAL);
+        assert_eq!(hb.handle_timeout(t0 + INTERVAL + TIMEOUT), Some(HeartbeatAction::TimedOut));
+    }
+
+    #[test]
+    fn a_pong_for_a_ping_not_yet_delivered_does_not_count() {
+        let t0 = Instant::now();
+        let mut hb = Heartbeat::new(t0, INTERVAL, TIMEOUT);
+        hb.handle_timeout(t0 + INTERVAL);
+        hb.on_pong(t0 + INTERVAL + Duration::from_millis(10));
         assert_eq!(hb.handle_timeout(t0 + INTERVAL + TIMEOUT), Some(HeartbeatAction::TimedOut));
     }
 

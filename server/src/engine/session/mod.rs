@@ -21,6 +21,7 @@ use tokio::sync::Notify;
 
 use super::lock::lock;
 use super::shared::Shared;
+use super::slots::Slot;
 use super::{
     CloseReason, EngineConfig, EngineSocket, HandshakeRequest, Message, QueueError, Sid,
     TransportKind,
@@ -41,8 +42,10 @@ struct State {
     poll_attached: bool,
     /// A POST is being read.
     post_active: bool,
-    /// Incremented by each streaming GET; only the newest stream writes.
-    stream_generation: u64,
+    /// A stream is attached (one at a time: a second is refused while it lives).
+    stream_attached: bool,
+    /// The session's place in the engine's bound on sessions, given back when it is forgotten.
+    slot: Option<Slot>,
 }
 
 pub(crate) struct Session {
@@ -72,8 +75,6 @@ impl std::fmt::Debug for Session {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Receiver {
     transport: TransportKind,
-    /// The stream's generation (0 for a poll): an older stream ends when a newer one attaches.
-    generation: u64,
     /// Attached while the probe was already answered: it takes what is queued once, or waits
     /// a little before its noop, so an old client that keeps polling does not spin.
     arrived_during_upgrade: bool,
@@ -110,6 +111,19 @@ impl Drop for PollGuard<'_> {
     }
 }
 
+/// Detaches a stream when its writer ends, however it ends; owned by the writer's task.
+#[derive(Debug)]
+pub(crate) struct StreamGuard {
+    pub(crate) session: Arc<Session>,
+    pub(crate) receiver: Receiver,
+}
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        self.session.lock().stream_attached = false;
+    }
+}
+
 /// Marks the end of a POST, however its request ends.
 #[derive(Debug)]
 pub(crate) struct PostGuard<'a> {
@@ -137,6 +151,7 @@ impl Session {
         shared: &Arc<Shared>,
         transport: TransportKind,
         handshake: HandshakeRequest,
+        slot: Slot,
     ) -> Arc<Session> {
         let config = &shared.config;
         let sid = Sid::random();
@@ -170,7 +185,8 @@ impl Session {
                 closed: None,
                 poll_attached: false,
                 post_active: false,
-                stream_generation: 0,
+                stream_attached: false,
+                slot: Some(slot),
             }),
             wake: Notify::new(),
             closed: Notify::new(),
@@ -185,8 +201,9 @@ impl Session {
         shared: &Arc<Shared>,
         transport: TransportKind,
         handshake: HandshakeRequest,
+        slot: Slot,
     ) -> Arc<Session> {
-        let session = Session::new(shared, transport, handshake);
+        let session = Session::new(shared, transport, handshake, slot);
         shared.sessions.insert(session.sid.clone(), session.clone());
         tokio::spawn(drive_heartbeat(session.clone()));
         shared.handler.on_connect(EngineSocket(session.clone()));
@@ -213,6 +230,14 @@ impl Session {
     /// [`changed`](Self::changed)).
     pub(crate) fn closed(&self) -> Notified<'_> {
         self.closed.notified()
+    }
+
+    /// Completes once the session is closed (at once if it is).
+    pub(crate) async fn until_closed(&self) {
+        let closed = self.closed();
+        if !self.is_closed() {
+            closed.await;
+        }
     }
 
     /// The transport the session runs on.
@@ -267,9 +292,25 @@ impl Session {
         (state.queue.take_all(), state.closed.is_some())
     }
 
-    /// Puts back, at the front and in order, frames a stream took but could not deliver.
-    pub(crate) fn requeue(&self, frames: Vec<Frame>) {
-        self.lock().queue.requeue(frames);
+    /// Records that `frames` were handed to the client's transport: a heartbeat ping among
+    /// them is now pending for real, and the client's pong counts.
+    pub(crate) fn delivered(&self, frames: &[Frame]) {
+        if frames.iter().any(Frame::is_ping) {
+            self.ping_delivered();
+        }
+    }
+
+    /// Records that the pending heartbeat ping was handed to the client's transport.
+    pub(crate) fn ping_delivered(&self) {
+        self.lock().heartbeat.on_ping_delivered();
+    }
+
+    /// How long a write to the client, or the read of a request body, may take: a client that
+    /// has not taken a write (or sent its body) within this time has also failed to answer a
+    /// ping, and its session is over.
+    pub(crate) fn transfer_deadline(&self) -> Duration {
+        let config = self.config();
+        config.ping_interval + config.ping_timeout
     }
 
     // ===== closing =====
@@ -326,9 +367,12 @@ impl Session {
         }
     }
 
-    /// Removes the session from the engine's map (if this session is still the one there).
+    /// Removes the session from the engine's map (if this session is still the one there), and
+    /// gives its slot back.
     fn forget(self: &Arc<Self>) {
         self.shared.sessions.remove_if(self.sid.as_str(), |_, s| Arc::ptr_eq(s, self));
+        let slot = self.lock().slot.take();
+        drop(slot);
     }
 
     // ===== receivers: polling GETs and streams =====
@@ -343,26 +387,25 @@ impl Session {
         state.poll_attached = true;
         let receiver = Receiver {
             transport: TransportKind::Polling,
-            generation: 0,
             arrived_during_upgrade: state.upgrade.is_probed(),
         };
         Some(PollGuard { session: self, receiver })
     }
 
-    /// Attaches a stream, which ends any older stream of the session.
-    pub(crate) fn attach_stream(&self) -> Receiver {
-        let receiver = {
-            let mut state = self.lock();
-            state.stream_generation += 1;
-            Receiver {
-                transport: TransportKind::Streaming,
-                generation: state.stream_generation,
-                arrived_during_upgrade: state.upgrade.is_probed(),
-            }
+    /// Attaches a stream; `None` while another stream of the session is attached (one live
+    /// stream per session: a second GET cannot take the first one's place, or alternate with
+    /// it).
+    pub(crate) fn attach_stream(self: &Arc<Self>) -> Option<StreamGuard> {
+        let mut state = self.lock();
+        if state.stream_attached {
+            return None;
+        }
+        state.stream_attached = true;
+        let receiver = Receiver {
+            transport: TransportKind::Streaming,
+            arrived_during_upgrade: state.upgrade.is_probed(),
         };
-        // An older stream of this session sees the new generation and ends.
-        self.wake.notify_waiters();
-        receiver
+        Some(StreamGuard { session: self.clone(), receiver })
     }
 
     /// What `receiver` does next, taking at most `max_bytes` of frames (once framed).
@@ -370,10 +413,7 @@ impl Session {
         let mut state = self.lock();
         let during_upgrade = std::mem::take(&mut receiver.arrived_during_upgrade);
         // Checked before the queue: after an upgrade the frames belong to the websocket.
-        if state.transport != receiver.transport
-            || receiver.transport == TransportKind::Streaming
-                && state.stream_generation != receiver.generation
-        {
+        if state.transport != receiver.transport {
             return ReceiveStep::End(Packet::Noop.encode());
         }
         let probed = state.upgrade.is_probed();

@@ -54,14 +54,6 @@ impl OutboundQueue {
         Some(frame)
     }
 
-    /// Puts back, at the front and in order, frames that were taken but not delivered.
-    pub(crate) fn requeue(&mut self, frames: Vec<Frame>) {
-        for frame in frames.into_iter().rev() {
-            self.bytes += frame.len();
-            self.frames.push_front(frame);
-        }
-    }
-
     /// Removes every queued frame, for a transport that writes them all at once.
     pub(crate) fn take_all(&mut self) -> VecDeque<Frame> {
         self.bytes = 0;

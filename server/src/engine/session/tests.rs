@@ -5,7 +5,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dashmap::DashMap;
 use ferrio_protocol::engine::{Frame, Packet};
 use ferrio_protocol::Str;
 use futures_util::FutureExt;
@@ -34,14 +33,14 @@ const MAX: usize = 1_000_000;
 fn session_on(transport: TransportKind) -> (Arc<Session>, Arc<Counting>) {
     let counting = Arc::new(Counting::default());
     let config = EngineConfig::builder().upgrade_timeout(Duration::from_secs(1)).build();
-    let shared =
-        Arc::new(Shared { config, sessions: DashMap::new(), handler: Arc::new(counting.clone()) });
+    let shared = Arc::new(Shared::new(config, Arc::new(counting.clone())));
     let handshake = HandshakeRequest {
         uri: http::Uri::from_static("/engine.io/"),
         headers: http::HeaderMap::new(),
         remote_addr: None,
     };
-    let session = Session::new(&shared, transport, handshake);
+    let slot = shared.take_slot(&handshake).expect("a slot");
+    let session = Session::new(&shared, transport, handshake, slot);
     // The open packet is the first thing every session sends; take it out of the way.
     assert_eq!(session.take_all().0.len(), 1);
     (session, counting)
@@ -106,7 +105,8 @@ fn after_the_upgrade_old_receivers_end_and_the_queue_belongs_to_the_websocket() 
 fn a_stream_ends_at_the_probe_without_taking_frames() {
     let (session, _) = session_on(TransportKind::Streaming);
     let t0 = Instant::now();
-    let mut stream = session.attach_stream();
+    let guard = session.attach_stream().expect("a stream");
+    let mut stream = guard.receiver;
     session.begin_upgrade(t0).expect("upgradable");
     session.try_send_frames(std::iter::once(message("a"))).expect("queued");
     session.answer_probe(t0);
@@ -122,7 +122,8 @@ fn a_stream_attached_during_the_probe_takes_the_queue_once_then_ends() {
     session.begin_upgrade(t0).expect("upgradable");
     session.answer_probe(t0);
     session.try_send_frames(std::iter::once(message("ping-like"))).expect("queued");
-    let mut stream = session.attach_stream();
+    let guard = session.attach_stream().expect("a stream");
+    let mut stream = guard.receiver;
     assert_eq!(
         session.poll_receive(&mut stream, MAX),
         ReceiveStep::Frames(vec![message("ping-like")])
@@ -140,7 +141,8 @@ fn an_abandoned_upgrade_leaves_the_old_transport_delivering() {
     let woken = session.changed();
     session.abandon_upgrade();
     assert!(woken.now_or_never().is_some());
-    let mut stream = session.attach_stream();
+    let guard = session.attach_stream().expect("a stream");
+    let mut stream = guard.receiver;
     session.try_send_frames(std::iter::once(message("a"))).expect("queued");
     assert_eq!(session.poll_receive(&mut stream, MAX), ReceiveStep::Frames(vec![message("a")]));
     assert!(!session.complete_upgrade(t0), "5 after giving up is refused");
@@ -178,15 +180,15 @@ fn a_closed_session_is_not_upgraded_and_its_poll_gets_the_close_packet() {
 }
 
 #[test]
-fn a_newer_stream_ends_the_older_one() {
+fn one_stream_at_a_time() {
     let (session, _) = session_on(TransportKind::Streaming);
-    let mut old = session.attach_stream();
-    let woken = session.changed();
-    let mut new = session.attach_stream();
-    assert!(woken.now_or_never().is_some(), "the old stream is woken to end");
+    let first = session.attach_stream().expect("the first stream");
+    assert!(session.attach_stream().is_none(), "a second stream is refused while one lives");
     session.try_send_frames(std::iter::once(message("a"))).expect("queued");
-    assert_eq!(session.poll_receive(&mut old, MAX), noop());
-    assert_eq!(session.poll_receive(&mut new, MAX), ReceiveStep::Frames(vec![message("a")]));
+    let mut receiver = first.receiver;
+    assert_eq!(session.poll_receive(&mut receiver, MAX), ReceiveStep::Frames(vec![message("a")]));
+    drop(first);
+    assert!(session.attach_stream().is_some(), "re-attaching after it ended");
 }
 
 #[test]

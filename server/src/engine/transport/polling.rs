@@ -30,6 +30,7 @@ pub(crate) async fn get<R>(session: Arc<Session>) -> EngineResponse<R> {
         Receive::End(last) => vec![last],
     };
     drop(guard);
+    session.delivered(&frames);
     session.forget_if_drained();
     let mut body = Vec::with_capacity(frames.iter().map(|f| payload::encoded_len(f) + 1).sum());
     payload::encode(frames.iter(), &mut body);
@@ -64,11 +65,25 @@ where
         session.close(CloseReason::TransportError);
         return response::payload_too_large();
     }
-    let body = match read_limited(req.into_body(), max_payload).await {
+    // A body that takes longer than the transfer deadline, or outlives its session, is cut off:
+    // a client trickling bytes must not hold a request for ever.
+    let read = tokio::time::timeout(
+        session.transfer_deadline(),
+        read_limited(req.into_body(), max_payload),
+    );
+    let read = tokio::select! {
+        read = read => read.unwrap_or(Err(ReadError::TooSlow)),
+        () = session.until_closed() => Err(ReadError::Aborted),
+    };
+    let body = match read {
         Ok(body) => body,
         Err(ReadError::TooLarge) => {
             session.close(CloseReason::TransportError);
             return response::payload_too_large();
+        }
+        Err(ReadError::TooSlow) => {
+            session.close(CloseReason::TransportError);
+            return response::error(ErrorCode::BadRequest);
         }
         Err(ReadError::Aborted) => {
             session.close(CloseReason::TransportClose);
@@ -92,7 +107,11 @@ where
 }
 
 enum ReadError {
+    /// Over `max_payload`.
     TooLarge,
+    /// Not all there within the transfer deadline.
+    TooSlow,
+    /// The connection broke, or the session closed meanwhile.
     Aborted,
 }
 

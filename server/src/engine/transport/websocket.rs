@@ -1,7 +1,9 @@
 //! WebSocket: direct connections and upgrades from polling through the Engine.IO probe.
 
+use std::collections::VecDeque;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use ferrio_protocol::engine::{ErrorCode, Frame, Packet};
@@ -11,6 +13,7 @@ use http::header::{self, HeaderValue};
 use http::{Request, Response, StatusCode};
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
+use tokio::sync::futures::Notified;
 use tokio_tungstenite::tungstenite::error::CapacityError;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -22,6 +25,7 @@ use crate::engine::http::body::ResponseBody;
 use crate::engine::http::response::{self, EngineResponse};
 use crate::engine::session::Session;
 use crate::engine::shared::Shared;
+use crate::engine::slots::Slot;
 use crate::engine::{CloseReason, HandshakeRequest, TransportKind};
 
 type Ws = WebSocketStream<TokioIo<Upgraded>>;
@@ -84,6 +88,7 @@ pub(crate) fn accept_new<B, R>(
     shared: Arc<Shared>,
     mut req: Request<B>,
     handshake: HandshakeRequest,
+    slot: Slot,
 ) -> EngineResponse<R> {
     let (res, on_upgrade) = match switch(&mut req) {
         Ok(ok) => ok,
@@ -91,7 +96,7 @@ pub(crate) fn accept_new<B, R>(
     };
     tokio::spawn(async move {
         if let Some(ws) = into_websocket(on_upgrade, &shared).await {
-            let session = Session::open(&shared, TransportKind::WebSocket, handshake);
+            let session = Session::open(&shared, TransportKind::WebSocket, handshake, slot);
             run(session, ws).await;
         }
     });
@@ -123,7 +128,7 @@ pub(crate) fn accept_upgrade<B, R>(
             run(session, ws).await;
         } else {
             session.abandon_upgrade();
-            let _ = ws.close(None).await;
+            let _ = tokio::time::timeout(CLOSING_GRACE, ws.close(None)).await;
         }
     });
     res
@@ -153,7 +158,8 @@ async fn probe(session: &Arc<Session>, ws: &mut Ws) -> bool {
         };
         match packet {
             Packet::PingProbe => {
-                if ws.send(ws_message(Packet::PongProbe.encode())).await.is_err() {
+                let answer = ws.send(ws_message(Packet::PongProbe.encode()));
+                if !matches!(tokio::time::timeout_at(deadline.into(), answer).await, Ok(Ok(()))) {
                     return false;
                 }
                 // The pending GET is answered with a noop so the client can pause polling.
@@ -183,14 +189,15 @@ fn ws_message(frame: Frame) -> WsMessage {
 pub(crate) async fn run(session: Arc<Session>, mut ws: Ws) {
     loop {
         let notified = session.changed();
-        tokio::pin!(notified);
+        let closing = session.closed();
+        tokio::pin!(notified, closing);
         let (frames, closed) = session.take_all();
-        if !frames.is_empty() && (!feed_all(&mut ws, frames).await || ws.flush().await.is_err()) {
+        if !frames.is_empty() && !write(&session, &mut ws, frames, closing).await {
             session.close(CloseReason::TransportClose);
             return;
         }
         if closed {
-            let _ = ws.close(None).await;
+            let _ = tokio::time::timeout(CLOSING_GRACE, ws.close(None)).await;
             return;
         }
         tokio::select! {
@@ -208,6 +215,35 @@ pub(crate) async fn run(session: Arc<Session>, mut ws: Ws) {
             }
         }
     }
+}
+
+/// How long writes may still take once the session closed: long enough to deliver its last
+/// packets to a client that reads, short enough to let go of one that does not.
+const CLOSING_GRACE: Duration = Duration::from_secs(1);
+
+/// Writes and flushes `frames`. `false` when the connection failed, or the write made no
+/// progress within the session's write deadline (a client that stopped reading), or the
+/// session closed (`closing`) and the write did not finish within [`CLOSING_GRACE`]: the
+/// connection is then dropped, with everything it held.
+async fn write(
+    session: &Session,
+    ws: &mut Ws,
+    frames: VecDeque<Frame>,
+    closing: Pin<&mut Notified<'_>>,
+) -> bool {
+    let ping = frames.iter().any(Frame::is_ping);
+    let write = async { feed_all(ws, frames).await && ws.flush().await.is_ok() };
+    tokio::pin!(write);
+    let written = tokio::select! {
+        written = tokio::time::timeout(session.transfer_deadline(), &mut write) => {
+            written.unwrap_or(false)
+        }
+        () = closing => tokio::time::timeout(CLOSING_GRACE, &mut write).await.unwrap_or(false),
+    };
+    if written && ping {
+        session.ping_delivered();
+    }
+    written
 }
 
 /// Applies one websocket read; returns `false` when the connection is done.
@@ -236,7 +272,7 @@ async fn on_incoming(
                 code: CloseCode::Size,
                 reason: Utf8Bytes::from_static("message too big"),
             };
-            let _ = ws.close(Some(frame)).await;
+            let _ = tokio::time::timeout(CLOSING_GRACE, ws.close(Some(frame))).await;
             linger(ws).await;
             return false;
         }
@@ -254,7 +290,7 @@ async fn on_incoming(
                 code: CloseCode::Protocol,
                 reason: Utf8Bytes::from_static("parse error"),
             };
-            let _ = ws.close(Some(frame)).await;
+            let _ = tokio::time::timeout(CLOSING_GRACE, ws.close(Some(frame))).await;
             false
         }
     }
@@ -263,9 +299,12 @@ async fn on_incoming(
 /// The session closed because of what the client sent: flush what is queued, then close.
 async fn drain_and_close(session: &Arc<Session>, ws: &mut Ws) -> bool {
     let (frames, _) = session.take_all();
-    if feed_all(ws, frames).await {
-        let _ = ws.close(None).await;
-    }
+    let closed = async {
+        if feed_all(ws, frames).await {
+            let _ = ws.close(None).await;
+        }
+    };
+    let _ = tokio::time::timeout(CLOSING_GRACE, closed).await;
     false
 }
 
@@ -289,7 +328,7 @@ async fn linger(ws: &mut Ws) {
 }
 
 /// How long [`linger`] waits for the client to finish sending.
-const LINGER: std::time::Duration = std::time::Duration::from_secs(1);
+const LINGER: Duration = Duration::from_secs(1);
 
 /// Buffers `frames` for the next flush; `false` when the connection failed.
 async fn feed_all(ws: &mut Ws, frames: impl IntoIterator<Item = Frame>) -> bool {
