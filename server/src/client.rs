@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use ferrio_protocol::socket::{Decoder, Packet, PacketKind};
 use serde_json::{json, Value};
+use tokio::sync::oneshot;
 
 use crate::emit::send_encoded;
 use crate::engine::lock::lock;
@@ -19,6 +20,10 @@ pub(crate) struct Client {
     decoder: Mutex<Decoder>,
     sockets: Mutex<HashMap<String, Socket>>,
     joined_once: AtomicBool,
+    /// Ends the connect-timeout task when dropped: once the client joined a namespace, or
+    /// when the session closed. The task holds the session (to close it on time) and must not
+    /// keep a closed one alive for the rest of the timeout.
+    connect_timer: Mutex<Option<oneshot::Sender<()>>>,
 }
 
 impl Client {
@@ -33,8 +38,14 @@ impl Client {
             return false;
         }
         sockets.insert(path.to_owned(), socket);
+        drop(sockets);
         self.joined_once.store(true, Ordering::Release);
+        self.stop_connect_timer();
         true
+    }
+
+    fn stop_connect_timer(&self) {
+        lock(&self.connect_timer).take();
     }
 
     pub(crate) fn forget(&self, path: &str) {
@@ -51,20 +62,28 @@ pub(crate) struct SocketIoHandler(pub(crate) Arc<Registry>);
 
 impl EngineHandler for SocketIoHandler {
     fn on_connect(&self, engine: EngineSocket) {
+        let (stop, stopped) = oneshot::channel::<()>();
         let client = Client {
             decoder: Mutex::new(Decoder::new(self.0.config.limits)),
             sockets: Mutex::new(HashMap::new()),
             joined_once: AtomicBool::new(false),
+            connect_timer: Mutex::new(Some(stop)),
         };
         let _ = engine.set_data(client);
         let timeout = self.0.config.connect_timeout;
         tokio::spawn(async move {
-            tokio::time::sleep(timeout).await;
-            let joined =
-                engine.data::<Client>().is_some_and(|c| c.joined_once.load(Ordering::Acquire));
-            if !joined && !engine.is_closed() {
-                tracing::debug!(sid = %engine.id(), "no namespace joined within the connect timeout");
-                engine.close();
+            tokio::select! {
+                // Joined, or closed: `stop` was dropped.
+                _ = stopped => {}
+                () = tokio::time::sleep(timeout) => {
+                    let joined = engine
+                        .data::<Client>()
+                        .is_some_and(|c| c.joined_once.load(Ordering::Acquire));
+                    if !joined && !engine.is_closed() {
+                        tracing::debug!(sid = %engine.id(), "no namespace joined within the connect timeout");
+                        engine.close();
+                    }
+                }
             }
         });
     }
@@ -90,6 +109,7 @@ impl EngineHandler for SocketIoHandler {
 
     fn on_disconnect(&self, engine: &EngineSocket, reason: CloseReason) {
         let Some(client) = engine.data::<Client>() else { return };
+        client.stop_connect_timer();
         let sockets: Vec<Socket> = client.sockets().drain().map(|(_, s)| s).collect();
         for socket in sockets {
             socket.close(DisconnectReason::from(reason));
@@ -138,5 +158,38 @@ impl SocketIoHandler {
                 engine.close_with(CloseReason::ParseError);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use crate::testing::TestServer;
+    use crate::Ferrio;
+
+    /// Sessions opened and closed at once, long before their connect timeout, are freed at
+    /// once: the connect timer does not keep them (an open-and-close flood would otherwise
+    /// hold every session's memory for the whole timeout).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_session_closed_before_its_connect_timeout_is_freed_at_once() {
+        const SESSIONS: usize = 200;
+        let server =
+            TestServer::new(Ferrio::builder().connect_timeout(Duration::from_secs(3600)));
+        let mut sessions = Vec::new();
+        for _ in 0..SESSIONS {
+            let sid = server.handshake().await;
+            let session = server.io.engine().get(&sid).expect("an open session");
+            sessions.push(Arc::downgrade(&session.0));
+            drop(session);
+            server.post(&sid, "1").await;
+        }
+        let start = Instant::now();
+        let held = || sessions.iter().filter(|s| s.strong_count() > 0).count();
+        while held() > 0 && start.elapsed() < Duration::from_secs(2) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(held(), 0, "closed sessions still held, of {SESSIONS}");
     }
 }

@@ -19,6 +19,8 @@ mod operators;
 mod payload;
 mod recovery;
 mod socket;
+#[cfg(test)]
+mod testing;
 
 pub use ack::AckStream;
 pub use binary::Binary;
