@@ -22,6 +22,7 @@ use crate::namespace::Namespace;
 use crate::operators::{BroadcastOperators, RoomParam};
 use crate::payload::IntoPayload;
 use crate::recovery::Saved;
+use crate::ack::PendingAck;
 use crate::{ack, DisconnectReason, Payload};
 
 /// A client connected to a namespace. Cheap to clone; every clone is the same socket.
@@ -232,6 +233,10 @@ impl Socket {
 
     /// Emits `event` and waits for the client's acknowledgement, at most the configured ack
     /// timeout (see [`timeout`](Self::timeout) to choose another).
+    ///
+    /// The event is queued when this is called; the returned future only waits. Dropping it
+    /// before the reply stops waiting: the acknowledgement is forgotten at once (a late reply
+    /// is ignored), so abandoned waits hold nothing.
     pub fn emit_with_ack<T>(
         &self,
         event: &str,
@@ -264,11 +269,7 @@ impl Socket {
                 self.send_asking_ack(&mut Packet::event(self.ns(), data, attachments, None))
             },
         );
-        let socket = self.clone();
-        async move {
-            let (id, reply) = sent?;
-            ack::wait(socket, id, reply, timeout).await
-        }
+        async move { ack::wait(sent?, timeout).await }
     }
 
     /// Joins `rooms` (a name, or a list of names).
@@ -354,21 +355,14 @@ impl Socket {
         Ok(send_encoded(&self.0.engine, packet)?)
     }
 
-    /// Queues `packet` with a new acknowledgement id, returning the id and where the answer
-    /// arrives; the id is forgotten again when the packet cannot be queued.
-    pub(crate) fn send_asking_ack(
-        &self,
-        packet: &mut Packet,
-    ) -> Result<(u64, tokio::sync::oneshot::Receiver<Payload>), SendError> {
+    /// Queues `packet` with a new acknowledgement id; returns the pending acknowledgement,
+    /// which forgets the id when dropped (at once, when the packet cannot be queued).
+    pub(crate) fn send_asking_ack(&self, packet: &mut Packet) -> Result<PendingAck, SendError> {
         let (id, reply) = self.0.acks.register();
+        let pending = PendingAck::new(self.clone(), id, reply);
         packet.id = Some(id);
-        match self.send_packet(packet) {
-            Ok(()) => Ok((id, reply)),
-            Err(e) => {
-                self.0.acks.forget(id);
-                Err(e)
-            }
-        }
+        self.send_packet(packet)?;
+        Ok(pending)
     }
 
     pub(crate) fn send_ack(&self, id: u64, payload: Payload) -> Result<(), SendError> {
