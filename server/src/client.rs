@@ -15,10 +15,19 @@ use crate::engine::{CloseReason, EngineHandler, EngineSocket, Message};
 use crate::namespace::Registry;
 use crate::{DisconnectReason, Payload, Socket};
 
+/// Where a client stands with one namespace.
+enum Slot {
+    /// A CONNECT is in the connect flow (middleware, restore): another one for the same
+    /// namespace is ignored, as one for a namespace already joined is.
+    Joining,
+    /// Joined, with this socket.
+    Joined(Socket),
+}
+
 /// Per-connection state, attached to the Engine.IO session.
 pub(crate) struct Client {
     decoder: Mutex<Decoder>,
-    sockets: Mutex<HashMap<String, Socket>>,
+    namespaces: Mutex<HashMap<String, Slot>>,
     joined_once: AtomicBool,
     /// Ends the connect-timeout task when dropped: once the client joined a namespace, or
     /// when the session closed. The task holds the session (to close it on time) and must not
@@ -27,33 +36,80 @@ pub(crate) struct Client {
 }
 
 impl Client {
-    fn sockets(&self) -> std::sync::MutexGuard<'_, HashMap<String, Socket>> {
-        lock(&self.sockets)
+    fn namespaces(&self) -> std::sync::MutexGuard<'_, HashMap<String, Slot>> {
+        lock(&self.namespaces)
     }
 
-    /// Records `socket` as this client's socket of namespace `path`, unless it has one.
-    pub(crate) fn register(&self, path: &str, socket: Socket) -> bool {
-        let mut sockets = self.sockets();
-        if sockets.contains_key(path) {
-            return false;
+    /// Marks namespace `path` as joining; `None` when the client already joined it or is
+    /// joining it. The mark goes when the returned guard drops, unless the socket was
+    /// [registered](Self::register) meanwhile.
+    fn begin_join(&self, engine: &EngineSocket, path: &str) -> Option<Joining> {
+        let mut namespaces = self.namespaces();
+        if namespaces.contains_key(path) {
+            return None;
         }
-        sockets.insert(path.to_owned(), socket);
-        drop(sockets);
+        namespaces.insert(path.to_owned(), Slot::Joining);
+        Some(Joining { engine: engine.clone(), path: path.to_owned() })
+    }
+
+    /// Records `socket` as this client's socket of namespace `path`, which must be joining
+    /// (it is not when the connection closed meanwhile).
+    pub(crate) fn register(&self, path: &str, socket: Socket) -> bool {
+        let mut namespaces = self.namespaces();
+        match namespaces.get_mut(path) {
+            Some(slot @ Slot::Joining) => *slot = Slot::Joined(socket),
+            _ => return false,
+        }
+        drop(namespaces);
         self.joined_once.store(true, Ordering::Release);
         self.stop_connect_timer();
         true
+    }
+
+    /// Undoes [`register`](Self::register): the namespace is joining again.
+    pub(crate) fn unregister(&self, path: &str, socket: &Socket) {
+        if let Some(slot) = self.namespaces().get_mut(path) {
+            if matches!(slot, Slot::Joined(s) if s == socket) {
+                *slot = Slot::Joining;
+            }
+        }
+    }
+
+    /// Forgets `socket`, which left namespace `path`.
+    pub(crate) fn forget(&self, path: &str, socket: &Socket) {
+        let mut namespaces = self.namespaces();
+        if matches!(namespaces.get(path), Some(Slot::Joined(s)) if s == socket) {
+            namespaces.remove(path);
+        }
     }
 
     fn stop_connect_timer(&self) {
         lock(&self.connect_timer).take();
     }
 
-    pub(crate) fn forget(&self, path: &str) {
-        self.sockets().remove(path);
-    }
-
     fn socket(&self, path: &str) -> Option<Socket> {
-        self.sockets().get(path).cloned()
+        match self.namespaces().get(path) {
+            Some(Slot::Joined(socket)) => Some(socket.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// A client's CONNECT for one namespace, from the moment it is dispatched until its connect
+/// flow ends; dropping it clears the namespace's joining mark if no socket was registered.
+pub(crate) struct Joining {
+    engine: EngineSocket,
+    path: String,
+}
+
+impl Drop for Joining {
+    fn drop(&mut self) {
+        if let Some(client) = self.engine.data::<Client>() {
+            let mut namespaces = client.namespaces();
+            if matches!(namespaces.get(&self.path), Some(Slot::Joining)) {
+                namespaces.remove(&self.path);
+            }
+        }
     }
 }
 
@@ -65,7 +121,7 @@ impl EngineHandler for SocketIoHandler {
         let (stop, stopped) = oneshot::channel::<()>();
         let client = Client {
             decoder: Mutex::new(Decoder::new(self.0.config.limits)),
-            sockets: Mutex::new(HashMap::new()),
+            namespaces: Mutex::new(HashMap::new()),
             joined_once: AtomicBool::new(false),
             connect_timer: Mutex::new(Some(stop)),
         };
@@ -110,7 +166,14 @@ impl EngineHandler for SocketIoHandler {
     fn on_disconnect(&self, engine: &EngineSocket, reason: CloseReason) {
         let Some(client) = engine.data::<Client>() else { return };
         client.stop_connect_timer();
-        let sockets: Vec<Socket> = client.sockets().drain().map(|(_, s)| s).collect();
+        let sockets: Vec<Socket> = client
+            .namespaces()
+            .drain()
+            .filter_map(|(_, slot)| match slot {
+                Slot::Joined(socket) => Some(socket),
+                Slot::Joining => None,
+            })
+            .collect();
         for socket in sockets {
             socket.close(DisconnectReason::from(reason));
         }
@@ -127,14 +190,13 @@ impl SocketIoHandler {
                     let _ = send_encoded(engine, &refusal);
                     return;
                 };
-                if client.socket(&nsp).is_some() {
-                    return;
-                }
+                // Already joined, or joining: ignored.
+                let Some(joining) = client.begin_join(engine, &nsp) else { return };
                 let auth = match data {
                     Some(auth @ Value::Object(_)) => auth,
                     _ => json!({}),
                 };
-                ns.connect(engine.clone(), auth);
+                ns.connect(engine.clone(), auth, joining);
             }
             PacketKind::Event | PacketKind::BinaryEvent => {
                 let Some(socket) = client.socket(&nsp) else { return };

@@ -424,7 +424,7 @@ impl Socket {
         ns.sockets.remove(&self.0.id);
         ns.adapter.remove_socket(&self.0.id);
         if let Some(client) = self.0.engine.data::<crate::client::Client>() {
-            client.forget(&ns.path);
+            client.forget(&ns.path, self);
         }
         self.0.acks.clear();
         *write(&self.0.handlers) = EventHandlers::default();

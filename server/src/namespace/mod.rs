@@ -18,7 +18,7 @@ pub(crate) use matcher::Matcher;
 pub(crate) use registry::{normalize, AdapterFactory, Registry};
 
 use crate::adapter::{Adapter, BroadcastOptions, Room};
-use crate::client::Client;
+use crate::client::{Client, Joining};
 use crate::config::SioConfig;
 use crate::emit::{encoded_frames, send_encoded};
 use crate::engine::lock::read;
@@ -114,7 +114,7 @@ impl Namespace {
         let mut frames = encoded_frames(&Packet::connect(&self.path, Some(reply)));
         frames.extend(missed.iter().flat_map(|event| event.iter().cloned()));
         if let Err(err) = engine.try_send_frames(&frames) {
-            client.forget(&self.path);
+            client.unregister(&self.path, socket);
             return match err {
                 QueueError::Full => Admission::NoRoom,
                 _ => Admission::Gone,
@@ -173,8 +173,9 @@ impl Namespace {
         }
     }
 
-    /// Runs the connect flow of a client that sent CONNECT for this namespace.
-    pub(crate) fn connect(self: &Arc<Self>, engine: EngineSocket, auth: Value) {
+    /// Runs the connect flow of a client that sent CONNECT for this namespace; `joining`
+    /// marks the namespace as joining for that client until the flow ends.
+    pub(crate) fn connect(self: &Arc<Self>, engine: EngineSocket, auth: Value, joining: Joining) {
         if self.try_restore(&engine, &auth) {
             return;
         }
@@ -182,6 +183,7 @@ impl Namespace {
         let socket = Socket::new(ns.clone(), engine.clone(), auth);
         let middlewares: Vec<BoxedMiddleware> = read(&ns.handlers.middlewares).clone();
         run_inline(Box::pin(async move {
+            let _joining = joining;
             for middleware in middlewares {
                 let verdict = match middleware.call(&socket) {
                     Ok(future) => future.await,

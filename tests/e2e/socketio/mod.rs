@@ -14,6 +14,7 @@ mod invalid;
 mod middleware;
 mod namespaces;
 mod recovery;
+mod repeated_connect;
 mod rooms;
 mod shutdown;
 mod transports;
