@@ -15,6 +15,13 @@ use crate::engine::{CloseReason, EngineHandler, EngineSocket, Message};
 use crate::namespace::Registry;
 use crate::{DisconnectReason, Payload, Socket};
 
+/// The decoder of a connection's packets, and the size of the packet it is assembling (its
+/// Engine.IO messages, attachments included).
+struct Decoding {
+    decoder: Decoder,
+    bytes: usize,
+}
+
 /// Where a client stands with one namespace.
 enum Slot {
     /// A CONNECT is in the connect flow (middleware, restore): another one for the same
@@ -26,7 +33,7 @@ enum Slot {
 
 /// Per-connection state, attached to the Engine.IO session.
 pub(crate) struct Client {
-    decoder: Mutex<Decoder>,
+    decoder: Mutex<Decoding>,
     namespaces: Mutex<HashMap<String, Slot>>,
     joined_once: AtomicBool,
     /// Ends the connect-timeout task when dropped: once the client joined a namespace, or
@@ -120,7 +127,7 @@ impl EngineHandler for SocketIoHandler {
     fn on_connect(&self, engine: EngineSocket) {
         let (stop, stopped) = oneshot::channel::<()>();
         let client = Client {
-            decoder: Mutex::new(Decoder::new(self.0.config.limits)),
+            decoder: Mutex::new(Decoding { decoder: Decoder::new(self.0.config.limits), bytes: 0 }),
             namespaces: Mutex::new(HashMap::new()),
             joined_once: AtomicBool::new(false),
             connect_timer: Mutex::new(Some(stop)),
@@ -146,15 +153,27 @@ impl EngineHandler for SocketIoHandler {
 
     fn on_message(&self, engine: &EngineSocket, message: Message) {
         let Some(client) = engine.data::<Client>() else { return };
-        let decoded = {
-            let mut decoder = lock(&client.decoder);
-            match message {
-                Message::Text(text) => decoder.feed_text(&text),
-                Message::Binary(data) => decoder.feed_binary(data),
+        let (decoded, bytes) = {
+            let mut decoding = lock(&client.decoder);
+            let Decoding { decoder, bytes } = &mut *decoding;
+            let decoded = match message {
+                Message::Text(text) => {
+                    *bytes = bytes.saturating_add(text.len());
+                    decoder.feed_text(&text)
+                }
+                Message::Binary(data) => {
+                    *bytes = bytes.saturating_add(data.len());
+                    decoder.feed_binary(data)
+                }
+            };
+            let bytes = *bytes;
+            if !matches!(decoded, Ok(None)) {
+                decoding.bytes = 0;
             }
+            (decoded, bytes)
         };
         match decoded {
-            Ok(Some(packet)) => self.dispatch(engine, client, packet),
+            Ok(Some(packet)) => self.dispatch(engine, client, packet, bytes),
             Ok(None) => {}
             Err(err) => {
                 tracing::debug!(sid = %engine.id(), %err, "invalid Socket.IO packet; closing the connection");
@@ -181,7 +200,8 @@ impl EngineHandler for SocketIoHandler {
 }
 
 impl SocketIoHandler {
-    fn dispatch(&self, engine: &EngineSocket, client: &Client, packet: Packet) {
+    /// Routes `packet` (`bytes` long as received) to its namespace's socket.
+    fn dispatch(&self, engine: &EngineSocket, client: &Client, packet: Packet, bytes: usize) {
         let Packet { kind, nsp, id, data, attachments } = packet;
         match kind {
             PacketKind::Connect => {
@@ -202,7 +222,7 @@ impl SocketIoHandler {
                 let Some(socket) = client.socket(&nsp) else { return };
                 let (name, payload) = Payload::from_event_data(data, attachments);
                 if let Some(name) = name {
-                    socket.on_event(name, payload, id);
+                    socket.on_event(name, payload, id, bytes);
                 }
             }
             PacketKind::Ack | PacketKind::BinaryAck => {
@@ -237,8 +257,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_session_closed_before_its_connect_timeout_is_freed_at_once() {
         const SESSIONS: usize = 200;
-        let server =
-            TestServer::new(Ferrio::builder().connect_timeout(Duration::from_secs(3600)));
+        let server = TestServer::new(Ferrio::builder().connect_timeout(Duration::from_secs(3600)));
         let mut sessions = Vec::new();
         for _ in 0..SESSIONS {
             let sid = server.handshake().await;

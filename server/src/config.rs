@@ -12,4 +12,8 @@ pub(crate) struct SioConfig {
     pub(crate) limits: Limits,
     /// How long a disconnected socket can be recovered; `None` turns recovery off.
     pub(crate) recovery: Option<Duration>,
+    /// Most event handlers of one socket running at once.
+    pub(crate) max_concurrent_handlers: usize,
+    /// Most handler calls, and bytes of their events, waiting for a slot on one socket.
+    pub(crate) handler_backlog: (usize, usize),
 }

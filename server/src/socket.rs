@@ -9,6 +9,7 @@ use std::time::Duration;
 use ferrio_protocol::socket::Packet;
 use serde_json::Value;
 
+use crate::ack::PendingAck;
 use crate::adapter::{BroadcastOptions, Room};
 use crate::emit::send_encoded;
 use crate::engine::lock::{lock, read, write};
@@ -16,13 +17,12 @@ use crate::engine::{EngineSocket, HandshakeRequest, Sid, TransportKind};
 use crate::errors::{AckError, SendError};
 use crate::handler::{
     boxed_disconnect_handler, boxed_event_handler, run_inline, BoxedDisconnectHandler,
-    BoxedEventHandler, DisconnectHandler, EventHandler, EventParts,
+    BoxedEventHandler, Call, DisconnectHandler, EventHandler, EventParts, HandlerLimit, Overflow,
 };
 use crate::namespace::Namespace;
 use crate::operators::{BroadcastOperators, RoomParam};
 use crate::payload::IntoPayload;
 use crate::recovery::Saved;
-use crate::ack::PendingAck;
 use crate::{ack, DisconnectReason, Payload};
 
 /// A client connected to a namespace. Cheap to clone; every clone is the same socket.
@@ -60,6 +60,8 @@ pub(crate) struct SocketInner {
     handlers: RwLock<EventHandlers>,
     disconnect_handler: Mutex<Option<BoxedDisconnectHandler>>,
     pub(crate) acks: ack::PendingAcks,
+    /// The event handlers running, and the calls waiting for a slot.
+    running: Arc<HandlerLimit>,
     connected: AtomicBool,
     extensions: Mutex<http::Extensions>,
     /// The private id a client presents to recover this socket (when recovery is on).
@@ -107,7 +109,12 @@ impl Socket {
         extensions: http::Extensions,
         recovered: bool,
     ) -> Socket {
+        let config = &ns.config;
+        let (max_waiting, max_waiting_bytes) = config.handler_backlog;
+        let running =
+            HandlerLimit::new(config.max_concurrent_handlers, max_waiting, max_waiting_bytes);
         Socket(Arc::new(SocketInner {
+            running: Arc::new(running),
             id,
             ns,
             engine,
@@ -370,17 +377,28 @@ impl Socket {
         self.send_packet(&Packet::ack(self.ns(), id, Value::Array(args), attachments))
     }
 
-    /// Runs the handlers of `event`: the [`on_any`](Self::on_any) one, then the event's own.
-    pub(crate) fn on_event(&self, event: String, payload: Payload, ack_id: Option<u64>) {
+    /// Runs the handlers of `event` (`bytes` long as received): the [`on_any`](Self::on_any)
+    /// one, then the event's own, each once it has a handler slot (see
+    /// [`FerrioBuilder::max_concurrent_handlers`](crate::FerrioBuilder::max_concurrent_handlers)).
+    pub(crate) fn on_event(
+        &self,
+        event: String,
+        payload: Payload,
+        ack_id: Option<u64>,
+        bytes: usize,
+    ) {
         let (any, handler) = {
             let handlers = read(&self.0.handlers);
             (handlers.any.clone(), handlers.by_event.get(&event).cloned())
         };
         let socket = self.clone();
-        match (any, handler) {
-            (None, None) => tracing::trace!(sid = %self.0.id, event, "no handler for event"),
+        let submitted = match (any, handler) {
+            (None, None) => {
+                tracing::trace!(sid = %self.0.id, event, "no handler for event");
+                Ok(())
+            }
             (Some(only), None) | (None, Some(only)) => {
-                self.run_event_handler(&only, EventParts { socket, event, payload, ack_id });
+                self.submit(only, EventParts { socket, event, payload, ack_id }, bytes)
             }
             (Some(any), Some(handler)) => {
                 let parts = EventParts {
@@ -389,17 +407,36 @@ impl Socket {
                     payload: payload.clone(),
                     ack_id: None,
                 };
-                self.run_event_handler(&any, parts);
-                self.run_event_handler(&handler, EventParts { socket, event, payload, ack_id });
+                self.submit(any, parts, bytes).and_then(|()| {
+                    self.submit(handler, EventParts { socket, event, payload, ack_id }, 0)
+                })
             }
+        };
+        if submitted.is_err() {
+            tracing::warn!(
+                sid = %self.0.id,
+                ns = %self.0.ns.path,
+                "the client sends events faster than its handlers finish and its backlog is full; closing the connection"
+            );
+            self.0.engine.close();
         }
     }
 
-    fn run_event_handler(&self, handler: &BoxedEventHandler, parts: EventParts) {
-        match handler.call(parts) {
-            Ok(future) => run_inline(future),
-            Err(err) => tracing::debug!(sid = %self.0.id, %err, "event handler not called"),
-        }
+    fn submit(
+        &self,
+        handler: BoxedEventHandler,
+        parts: EventParts,
+        bytes: usize,
+    ) -> Result<(), Overflow> {
+        let sid = self.0.id.clone();
+        let call: Call = Box::new(move || match handler.call(parts) {
+            Ok(future) => Some(future),
+            Err(err) => {
+                tracing::debug!(%sid, %err, "event handler not called");
+                None
+            }
+        });
+        self.0.running.submit(call, bytes)
     }
 
     pub(crate) fn on_ack(&self, id: u64, payload: Payload) {
@@ -427,6 +464,7 @@ impl Socket {
             client.forget(&ns.path, self);
         }
         self.0.acks.clear();
+        self.0.running.close();
         *write(&self.0.handlers) = EventHandlers::default();
         let handler = lock(&self.0.disconnect_handler).take();
         if let Some(handler) = handler {

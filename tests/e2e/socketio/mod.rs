@@ -9,6 +9,7 @@ mod binary;
 mod broadcast;
 mod connect_timeout;
 mod extract;
+mod handler_limit;
 mod handlers;
 mod invalid;
 mod middleware;
