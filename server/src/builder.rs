@@ -36,6 +36,7 @@ impl Ferrio {
             recovery: None,
             max_concurrent_handlers: 64,
             handler_backlog: (1024, 16 << 20),
+            cleanup_empty_children: true,
         }
     }
 }
@@ -66,6 +67,7 @@ pub struct FerrioBuilder {
     recovery: Option<Duration>,
     max_concurrent_handlers: usize,
     handler_backlog: (usize, usize),
+    cleanup_empty_children: bool,
 }
 
 impl std::fmt::Debug for FerrioBuilder {
@@ -77,6 +79,7 @@ impl std::fmt::Debug for FerrioBuilder {
             .field("max_attachments", &self.max_attachments)
             .field("max_concurrent_handlers", &self.max_concurrent_handlers)
             .field("handler_backlog", &self.handler_backlog)
+            .field("cleanup_empty_children", &self.cleanup_empty_children)
             .finish_non_exhaustive()
     }
 }
@@ -228,6 +231,32 @@ impl FerrioBuilder {
         self
     }
 
+    /// Whether a child of a dynamic namespace (see [`Io::dyn_ns`]) is removed, with its rooms
+    /// and its recovery state, when its last socket leaves, as Socket.IO's
+    /// `cleanupEmptyChildNamespaces`. Default on: children then exist only while sockets use
+    /// them, however many paths clients try. Off, a child stays once a socket joined it.
+    ///
+    /// Either way a child is made only once the middleware let a socket in: connects the
+    /// middleware refused leave nothing behind. With [connection state
+    /// recovery](Self::connection_state_recovery), a socket kept for its client's return keeps
+    /// its child until it is recovered or its window passes; a [`NamespaceRef`] to a child
+    /// removed meanwhile reaches no socket (the next client to connect makes a new child).
+    ///
+    /// ```
+    /// use ferrio::{Ferrio, Socket};
+    ///
+    /// let (_layer, io) = Ferrio::builder().cleanup_empty_child_namespaces(false).build_layer();
+    /// io.dyn_ns("/rooms/{id}", |socket: Socket| async move {
+    ///     let _ = socket.emit("joined", socket.ns());
+    /// });
+    /// ```
+    ///
+    /// [`NamespaceRef`]: crate::NamespaceRef
+    pub fn cleanup_empty_child_namespaces(mut self, cleanup: bool) -> Self {
+        self.cleanup_empty_children = cleanup;
+        self
+    }
+
     /// Turns on connection state recovery (off by default), as Socket.IO's
     /// `connectionStateRecovery`: a client whose connection failed and that comes back within
     /// `max_disconnection` gets its socket back — same id, rooms and extensions, middleware
@@ -271,8 +300,9 @@ impl FerrioBuilder {
             recovery: self.recovery,
             max_concurrent_handlers: self.max_concurrent_handlers,
             handler_backlog: self.handler_backlog,
+            cleanup_empty_children: self.cleanup_empty_children,
         };
-        let registry = Arc::new(Registry::new(config, self.state, self.adapter));
+        let registry = Registry::new(config, self.state, self.adapter);
         let (layer, engine) =
             EngineIo::with_handler(engine, Arc::new(SocketIoHandler(registry.clone())));
         let io = Io::new(registry, engine);

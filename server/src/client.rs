@@ -205,18 +205,18 @@ impl SocketIoHandler {
         let Packet { kind, nsp, id, data, attachments } = packet;
         match kind {
             PacketKind::Connect => {
-                let Some(ns) = self.0.namespace(&nsp) else {
+                // Already joined, or joining: ignored.
+                let Some(joining) = client.begin_join(engine, &nsp) else { return };
+                let Some((ns, child)) = self.0.namespace(&nsp) else {
                     let refusal = Packet::connect_error(&nsp, "Invalid namespace", None);
                     let _ = send_encoded(engine, &refusal);
                     return;
                 };
-                // Already joined, or joining: ignored.
-                let Some(joining) = client.begin_join(engine, &nsp) else { return };
                 let auth = match data {
                     Some(auth @ Value::Object(_)) => auth,
                     _ => json!({}),
                 };
-                ns.connect(engine.clone(), auth, joining);
+                ns.connect(engine.clone(), auth, joining, child);
             }
             PacketKind::Event | PacketKind::BinaryEvent => {
                 let Some(socket) = client.socket(&nsp) else { return };

@@ -16,4 +16,6 @@ pub(crate) struct SioConfig {
     pub(crate) max_concurrent_handlers: usize,
     /// Most handler calls, and bytes of their events, waiting for a slot on one socket.
     pub(crate) handler_backlog: (usize, usize),
+    /// Whether a dynamic child namespace is removed when its last socket leaves.
+    pub(crate) cleanup_empty_children: bool,
 }

@@ -19,7 +19,7 @@ use crate::handler::{
     boxed_disconnect_handler, boxed_event_handler, run_inline, BoxedDisconnectHandler,
     BoxedEventHandler, Call, DisconnectHandler, EventHandler, EventParts, HandlerLimit, Overflow,
 };
-use crate::namespace::Namespace;
+use crate::namespace::{ChildLease, Namespace};
 use crate::operators::{BroadcastOperators, RoomParam};
 use crate::payload::IntoPayload;
 use crate::recovery::Saved;
@@ -67,6 +67,10 @@ pub(crate) struct SocketInner {
     /// The private id a client presents to recover this socket (when recovery is on).
     pid: Option<Sid>,
     recovered: bool,
+    /// The socket's lease on its namespace, when that is a dynamic child: taken when the
+    /// socket leaves (or kept with it for recovery), dropped with the socket if it never
+    /// joined.
+    child: Mutex<Option<ChildLease>>,
 }
 
 impl std::fmt::Debug for Socket {
@@ -84,9 +88,16 @@ impl PartialEq for Socket {
 impl Eq for Socket {}
 
 impl Socket {
-    pub(crate) fn new(ns: Arc<Namespace>, engine: EngineSocket, auth: Value) -> Socket {
+    /// A new socket of `ns`, which keeps `child` (its lease on `ns` if a dynamic child).
+    pub(crate) fn new(
+        ns: Arc<Namespace>,
+        engine: EngineSocket,
+        auth: Value,
+        child: Option<ChildLease>,
+    ) -> Socket {
         let pid = ns.recovery.as_ref().map(|_| Sid::random());
-        Socket::build(ns, engine, auth, Sid::random(), pid, http::Extensions::new(), false)
+        let extensions = http::Extensions::new();
+        Socket::build(ns, engine, auth, (Sid::random(), pid), extensions, child, false)
     }
 
     /// The socket a returning client recovers: same id, rooms and extensions.
@@ -96,17 +107,19 @@ impl Socket {
         engine: EngineSocket,
         auth: Value,
         saved: Saved,
+        child: Option<ChildLease>,
     ) -> Socket {
-        Socket::build(ns, engine, auth, saved.sid, Some(saved.pid), saved.extensions, true)
+        let Saved { sid, pid, extensions, .. } = saved;
+        Socket::build(ns, engine, auth, (sid, Some(pid)), extensions, child, true)
     }
 
     fn build(
         ns: Arc<Namespace>,
         engine: EngineSocket,
         auth: Value,
-        id: Sid,
-        pid: Option<Sid>,
+        (id, pid): (Sid, Option<Sid>),
         extensions: http::Extensions,
+        child: Option<ChildLease>,
         recovered: bool,
     ) -> Socket {
         let config = &ns.config;
@@ -126,6 +139,7 @@ impl Socket {
             extensions: Mutex::new(extensions),
             pid,
             recovered,
+            child: Mutex::new(child),
         }))
     }
 
@@ -353,6 +367,24 @@ impl Socket {
 
     // ===== crate-internal =====
 
+    /// Lets go of a socket that was never let in: its lease on its namespace goes (a dynamic
+    /// child nobody joined is removed), and the handlers a middleware may have added with it
+    /// (which may hold clones of it) are dropped.
+    pub(crate) fn discard(&self) {
+        let child = lock(&self.0.child).take();
+        drop(child);
+        self.0.running.close();
+        *write(&self.0.handlers) = EventHandlers::default();
+        lock(&self.0.disconnect_handler).take();
+    }
+
+    /// The socket was let in: its dynamic child namespace, if any, is shown from now on.
+    pub(crate) fn show_child(&self) {
+        if let Some(child) = &*lock(&self.0.child) {
+            child.show();
+        }
+    }
+
     pub(crate) fn mark_connected(&self) {
         self.0.connected.store(true, Ordering::Release);
     }
@@ -450,12 +482,18 @@ impl Socket {
             return;
         }
         let ns = &self.0.ns;
+        let mut child = lock(&self.0.child).take();
         if let (Some(recovery), Some(pid)) = (&ns.recovery, &self.0.pid) {
             if reason.is_recoverable() {
                 let rooms =
                     self.rooms().into_iter().filter(|r| **r != *self.0.id.as_str()).collect();
                 let extensions = lock(&self.0.extensions).clone();
-                recovery.save(Saved::new(self.0.id.clone(), pid.clone(), rooms, extensions));
+                let saved = Saved::new(self.0.id.clone(), pid.clone(), rooms, extensions);
+                let keeps_child = child.is_some();
+                recovery.save(saved.holding(child.take()));
+                if keeps_child {
+                    expire_saved_later(ns, recovery.max_disconnection());
+                }
             }
         }
         ns.sockets.remove(&self.0.id);
@@ -466,11 +504,28 @@ impl Socket {
         self.0.acks.clear();
         self.0.running.close();
         *write(&self.0.handlers) = EventHandlers::default();
+        // A dynamic child namespace goes with its last socket (before the disconnect handler
+        // runs, so the handler sees it gone).
+        drop(child);
         let handler = lock(&self.0.disconnect_handler).take();
         if let Some(handler) = handler {
             run_inline(handler.call(self.clone(), reason));
         }
     }
+}
+
+/// Has `ns` forget, once `window` passed, the sockets it kept for recovery: a dynamic child
+/// kept for one of them is then removed, unless used otherwise. (Expiry otherwise happens
+/// only when another socket of `ns` is saved or recovered.)
+fn expire_saved_later(ns: &Arc<Namespace>, window: Duration) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+    let ns = Arc::downgrade(ns);
+    runtime.spawn(async move {
+        tokio::time::sleep(window + Duration::from_millis(1)).await;
+        if let Some(recovery) = ns.upgrade().as_ref().and_then(|ns| ns.recovery.as_ref()) {
+            recovery.expire();
+        }
+    });
 }
 
 /// A socket with a chosen acknowledgement timeout; from [`Socket::timeout`].

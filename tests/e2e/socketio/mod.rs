@@ -8,6 +8,7 @@ mod acks;
 mod binary;
 mod broadcast;
 mod connect_timeout;
+mod dynamic_children;
 mod extract;
 mod handler_limit;
 mod handlers;
