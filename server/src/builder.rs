@@ -37,6 +37,7 @@ impl Ferrio {
             max_concurrent_handlers: 64,
             handler_backlog: (1024, 16 << 20),
             cleanup_empty_children: true,
+            max_namespace_len: 256,
         }
     }
 }
@@ -68,6 +69,7 @@ pub struct FerrioBuilder {
     max_concurrent_handlers: usize,
     handler_backlog: (usize, usize),
     cleanup_empty_children: bool,
+    max_namespace_len: usize,
 }
 
 impl std::fmt::Debug for FerrioBuilder {
@@ -80,6 +82,7 @@ impl std::fmt::Debug for FerrioBuilder {
             .field("max_concurrent_handlers", &self.max_concurrent_handlers)
             .field("handler_backlog", &self.handler_backlog)
             .field("cleanup_empty_children", &self.cleanup_empty_children)
+            .field("max_namespace_len", &self.max_namespace_len)
             .finish_non_exhaustive()
     }
 }
@@ -257,6 +260,26 @@ impl FerrioBuilder {
         self
     }
 
+    /// Longest namespace name a client may connect to, in bytes, its leading `/` included.
+    /// Default 256.
+    ///
+    /// A CONNECT naming a longer one closes the connection (as an invalid packet does) instead
+    /// of getting a CONNECT_ERROR: the reply would have to echo the whole name back, as the
+    /// reference server does for any unknown namespace. Names within the limit are answered
+    /// as Socket.IO does. Keep the limit above the names of the application's namespaces,
+    /// dynamic children included: a client cannot join a longer one.
+    ///
+    /// ```
+    /// use ferrio::Ferrio;
+    ///
+    /// let (_layer, io) = Ferrio::builder().max_namespace_len(64).build_layer();
+    /// io.ns("/chat", || async {});
+    /// ```
+    pub fn max_namespace_len(mut self, bytes: usize) -> Self {
+        self.max_namespace_len = bytes;
+        self
+    }
+
     /// Turns on connection state recovery (off by default), as Socket.IO's
     /// `connectionStateRecovery`: a client whose connection failed and that comes back within
     /// `max_disconnection` gets its socket back — same id, rooms and extensions, middleware
@@ -301,6 +324,7 @@ impl FerrioBuilder {
             max_concurrent_handlers: self.max_concurrent_handlers,
             handler_backlog: self.handler_backlog,
             cleanup_empty_children: self.cleanup_empty_children,
+            max_namespace_len: self.max_namespace_len.max(1),
         };
         let registry = Registry::new(config, self.state, self.adapter);
         let (layer, engine) =

@@ -205,6 +205,13 @@ impl SocketIoHandler {
         let Packet { kind, nsp, id, data, attachments } = packet;
         match kind {
             PacketKind::Connect => {
+                if nsp.len() > self.0.config.max_namespace_len {
+                    // Refusing it would echo the name back (the reply names its namespace);
+                    // no client of the application's namespaces sends such a name.
+                    tracing::debug!(sid = %engine.id(), len = nsp.len(), "CONNECT names a namespace past the length limit; closing the connection");
+                    engine.close_with(CloseReason::ParseError);
+                    return;
+                }
                 // Already joined, or joining: ignored.
                 let Some(joining) = client.begin_join(engine, &nsp) else { return };
                 let Some((ns, child)) = self.0.namespace(&nsp) else {

@@ -18,4 +18,6 @@ pub(crate) struct SioConfig {
     pub(crate) handler_backlog: (usize, usize),
     /// Whether a dynamic child namespace is removed when its last socket leaves.
     pub(crate) cleanup_empty_children: bool,
+    /// Longest namespace name a client may send in a CONNECT, in bytes.
+    pub(crate) max_namespace_len: usize,
 }

@@ -1,5 +1,6 @@
 //! Dynamic namespaces are bounded: a child exists only once the middleware let a socket in,
-//! and disappears with its last socket (unless the application keeps them).
+//! and disappears with its last socket (unless the application keeps them); namespace names a
+//! client sends have a length limit.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -191,4 +192,42 @@ async fn a_child_stays_while_its_socket_can_be_recovered() {
     }
     assert!(dropped.elapsed() >= window - Duration::from_millis(50), "removed early");
     assert_eq!(namespaces(&io), ["/"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connect_naming_a_namespace_past_the_length_limit_closes_the_connection() {
+    let (server, io) = serve(Ferrio::builder()).await;
+    let _root = echo_ns(&io, "/");
+    // Every path is a dynamic namespace here: only the length limit refuses.
+    io.dyn_ns_fn(|path: &str| path.starts_with("/d"), |_: Socket| async {});
+
+    // 256 bytes, the default limit: answered as usual (the unknown one with its name, as the
+    // reference server does).
+    let at_limit = format!("/{}", "a".repeat(255));
+    let mut client = Client::open(server.addr).await;
+    client.send(&format!("40{at_limit},")).await;
+    client.expect(&format!(r#"44{at_limit},{{"message":"Invalid namespace"}}"#)).await;
+    let dynamic_at_limit = format!("/d{}", "a".repeat(254));
+    client.join(&dynamic_at_limit, None).await;
+
+    // One byte more: the connection is closed, and nothing echoes the name back.
+    for path in [format!("/{}", "a".repeat(256)), format!("/d{}", "a".repeat(255))] {
+        let mut client = Client::open(server.addr).await;
+        client.join("/", None).await;
+        client.send(&format!("40{path},")).await;
+        client.expect_closed().await;
+    }
+    assert_eq!(namespaces(&io), ["/", &dynamic_at_limit]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_namespace_length_limit_is_a_setting() {
+    let (server, io) = serve(Ferrio::builder().max_namespace_len(8)).await;
+    let _root = echo_ns(&io, "/");
+    let _ok = echo_ns(&io, "/1234567");
+    let _long = echo_ns(&io, "/12345678");
+    let mut client = Client::open(server.addr).await;
+    client.join("/1234567", None).await;
+    client.send("40/12345678,").await;
+    client.expect_closed().await;
 }
