@@ -68,8 +68,8 @@ pub(crate) struct SocketInner {
     pid: Option<Sid>,
     recovered: bool,
     /// The socket's lease on its namespace, when that is a dynamic child: taken when the
-    /// socket leaves (or kept with it for recovery), dropped with the socket if it never
-    /// joined.
+    /// socket leaves (and kept with it for recovery), or when it was never let in
+    /// ([`discard`](Socket::discard)).
     child: Mutex<Option<ChildLease>>,
 }
 
