@@ -51,20 +51,37 @@ impl PendingAcks {
     }
 }
 
-/// Waits for the reply to ack `id` of `socket`, at most `timeout`.
-pub(crate) async fn wait<T: crate::payload::FromPayload>(
+/// An acknowledgement a waiter expects: its id in its socket's pending map, and where the
+/// reply arrives. Dropping it forgets the id — after the reply, after the timeout, or when the
+/// application dropped the future (or [`AckStream`]) waiting for it — so an abandoned wait
+/// holds nothing until the socket disconnects.
+pub(crate) struct PendingAck {
     socket: Socket,
     id: u64,
     reply: oneshot::Receiver<Payload>,
+}
+
+impl PendingAck {
+    pub(crate) fn new(socket: Socket, id: u64, reply: oneshot::Receiver<Payload>) -> Self {
+        PendingAck { socket, id, reply }
+    }
+}
+
+impl Drop for PendingAck {
+    fn drop(&mut self) {
+        self.socket.0.acks.forget(self.id);
+    }
+}
+
+/// Waits for the reply to `pending`, at most `timeout`.
+pub(crate) async fn wait<T: crate::payload::FromPayload>(
+    mut pending: PendingAck,
     timeout: Duration,
 ) -> Result<T, AckError> {
-    match tokio::time::timeout(timeout, reply).await {
+    match tokio::time::timeout(timeout, &mut pending.reply).await {
         Ok(Ok(payload)) => T::from_payload(payload).map_err(AckError::Decode),
         Ok(Err(_)) => Err(AckError::Disconnected),
-        Err(_) => {
-            socket.0.acks.forget(id);
-            Err(AckError::Timeout)
-        }
+        Err(_) => Err(AckError::Timeout),
     }
 }
 
@@ -88,15 +105,9 @@ impl<T: crate::payload::FromPayload + Send + 'static> AckStream<T> {
         AckStream { pending: FuturesUnordered::new() }
     }
 
-    pub(crate) fn push(
-        &mut self,
-        socket: Socket,
-        id: u64,
-        reply: oneshot::Receiver<Payload>,
-        timeout: Duration,
-    ) {
-        let sid = socket.id().clone();
-        self.pending.push(Box::pin(async move { (sid, wait(socket, id, reply, timeout).await) }));
+    pub(crate) fn push(&mut self, pending: PendingAck, timeout: Duration) {
+        let sid = pending.socket.id().clone();
+        self.pending.push(Box::pin(async move { (sid, wait(pending, timeout).await) }));
     }
 
     /// Records a socket the event could not be sent to.
@@ -128,3 +139,53 @@ impl<T: Send + 'static> IntoFuture for AckStream<T> {
 }
 
 impl<T> Unpin for AckStream<T> {}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::FutureExt;
+    use serde_json::Value;
+
+    use crate::testing::TestServer;
+    use crate::{Ferrio, Socket};
+
+    impl super::PendingAcks {
+        fn len(&self) -> usize {
+            super::lock(&self.waiting).len()
+        }
+    }
+
+    /// Every `emit_with_ack` whose future (or, for a broadcast, `AckStream`) is dropped before
+    /// the reply forgets its pending entry: nothing is held until the socket disconnects.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn acks_whose_waiter_was_dropped_are_forgotten() {
+        const CALLS: usize = 10_000;
+        let server = TestServer::new(Ferrio::builder().queue_bounds(1 << 20, 1 << 30));
+        let (tx, mut sockets) = tokio::sync::mpsc::unbounded_channel();
+        server.io.ns("/", move |socket: Socket| {
+            let _ = tx.send(socket);
+            async {}
+        });
+        let sid = server.handshake().await;
+        server.post(&sid, "40").await;
+        let socket = sockets.recv().await.expect("the socket");
+        assert!(server.poll(&sid).await.starts_with("40{"), "the CONNECT reply");
+
+        for _ in 0..CALLS {
+            // Never polled.
+            drop(socket.emit_with_ack::<Value>("never-polled", &1));
+            // Polled once (waiting for the reply), then dropped.
+            let waiting = socket.emit_with_ack::<Value>("polled", &1).now_or_never();
+            assert!(waiting.is_none(), "no reply yet");
+        }
+        for _ in 0..CALLS / 10 {
+            drop(server.io.emit_with_ack::<Value>("broadcast", &1).expect("sent"));
+        }
+        assert_eq!(socket.0.acks.len(), 0, "acks still pending after {CALLS} dropped waiters");
+
+        // The timeout and the reply still work.
+        let timed_out =
+            socket.timeout(std::time::Duration::from_millis(10)).emit_with_ack::<Value>("t", &1);
+        assert!(matches!(timed_out.await, Err(crate::AckError::Timeout)));
+        assert_eq!(socket.0.acks.len(), 0);
+    }
+}

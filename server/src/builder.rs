@@ -34,6 +34,10 @@ impl Ferrio {
             state: http::Extensions::new(),
             adapter: Arc::new(|| Arc::new(LocalAdapter::new())),
             recovery: None,
+            max_concurrent_handlers: 64,
+            handler_backlog: (1024, 16 << 20),
+            cleanup_empty_children: true,
+            max_namespace_len: 256,
         }
     }
 }
@@ -62,6 +66,10 @@ pub struct FerrioBuilder {
     state: http::Extensions,
     adapter: AdapterFactory,
     recovery: Option<Duration>,
+    max_concurrent_handlers: usize,
+    handler_backlog: (usize, usize),
+    cleanup_empty_children: bool,
+    max_namespace_len: usize,
 }
 
 impl std::fmt::Debug for FerrioBuilder {
@@ -71,6 +79,10 @@ impl std::fmt::Debug for FerrioBuilder {
             .field("connect_timeout", &self.connect_timeout)
             .field("ack_timeout", &self.ack_timeout)
             .field("max_attachments", &self.max_attachments)
+            .field("max_concurrent_handlers", &self.max_concurrent_handlers)
+            .field("handler_backlog", &self.handler_backlog)
+            .field("cleanup_empty_children", &self.cleanup_empty_children)
+            .field("max_namespace_len", &self.max_namespace_len)
             .finish_non_exhaustive()
     }
 }
@@ -173,6 +185,101 @@ impl FerrioBuilder {
         self
     }
 
+    /// Most event handlers of one socket running at once. Default 64.
+    ///
+    /// A handler that finishes without awaiting runs at once on the connection's task (so
+    /// replies keep the order of requests) and gives its slot back at once; one that awaits
+    /// keeps its slot until it finishes. When every slot of a socket is taken, its next events
+    /// wait, in order, in a backlog (see [`handler_backlog`](Self::handler_backlog)) and
+    /// start as slots free up: none is dropped, and neither the socket's acknowledgements nor
+    /// the connection's other namespaces wait behind them. A client that keeps sending while
+    /// its backlog is full is disconnected: the whole connection closes (its sockets see
+    /// [`DisconnectReason::ForcedClose`](crate::DisconnectReason::ForcedClose)). So a client
+    /// never makes the server hold more than this many of its handlers, plus a bounded
+    /// backlog, per socket.
+    ///
+    /// A handler that runs for the socket's whole life (a subscription loop, say) holds its
+    /// slot all along: spawn such loops with `tokio::spawn` instead. A handler that waits for
+    /// another event of the same socket may wait in vain while every slot is taken.
+    /// Values below 1 count as 1.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use ferrio::extract::Data;
+    /// use ferrio::{Ferrio, Socket};
+    ///
+    /// let (_layer, io) = Ferrio::builder()
+    ///     .max_concurrent_handlers(16)
+    ///     .handler_backlog(256, 1 << 20)
+    ///     .build_layer();
+    /// io.ns("/", |socket: Socket| async move {
+    ///     // At most 16 of one client's `slow` events wait on the timer at once.
+    ///     socket.on("slow", |Data(ms): Data<u64>| async move {
+    ///         tokio::time::sleep(Duration::from_millis(ms.min(1_000))).await;
+    ///     });
+    /// });
+    /// ```
+    pub fn max_concurrent_handlers(mut self, n: usize) -> Self {
+        self.max_concurrent_handlers = n;
+        self
+    }
+
+    /// Bounds of the backlog of one socket's events waiting for a handler slot (see
+    /// [`max_concurrent_handlers`](Self::max_concurrent_handlers)): at most `max_calls`
+    /// handler calls (an event with an [`on_any`](crate::Socket::on_any) handler and its own
+    /// makes two) and `max_bytes` of events as received. An event past either bound closes the
+    /// connection; one event alone is always let in. Defaults 1024 calls, 16 MiB.
+    pub fn handler_backlog(mut self, max_calls: usize, max_bytes: usize) -> Self {
+        self.handler_backlog = (max_calls, max_bytes);
+        self
+    }
+
+    /// Whether a child of a dynamic namespace (see [`Io::dyn_ns`]) is removed, with its rooms
+    /// and its recovery state, when its last socket leaves, as Socket.IO's
+    /// `cleanupEmptyChildNamespaces`. Default on: children then exist only while sockets use
+    /// them, however many paths clients try. Off, a child stays once a socket joined it.
+    ///
+    /// Either way a child is made only once the middleware let a socket in: connects the
+    /// middleware refused leave nothing behind. With [connection state
+    /// recovery](Self::connection_state_recovery), a socket kept for its client's return keeps
+    /// its child until it is recovered or its window passes; a [`NamespaceRef`] to a child
+    /// removed meanwhile reaches no socket (the next client to connect makes a new child).
+    ///
+    /// ```
+    /// use ferrio::{Ferrio, Socket};
+    ///
+    /// let (_layer, io) = Ferrio::builder().cleanup_empty_child_namespaces(false).build_layer();
+    /// io.dyn_ns("/rooms/{id}", |socket: Socket| async move {
+    ///     let _ = socket.emit("joined", socket.ns());
+    /// });
+    /// ```
+    ///
+    /// [`NamespaceRef`]: crate::NamespaceRef
+    pub fn cleanup_empty_child_namespaces(mut self, cleanup: bool) -> Self {
+        self.cleanup_empty_children = cleanup;
+        self
+    }
+
+    /// Longest namespace name a client may connect to, in bytes, its leading `/` included.
+    /// Default 256.
+    ///
+    /// A CONNECT naming a longer one closes the connection (as an invalid packet does) instead
+    /// of getting a CONNECT_ERROR: the reply would have to echo the whole name back, as the
+    /// reference server does for any unknown namespace. Names within the limit are answered
+    /// as Socket.IO does. Keep the limit above the names of the application's namespaces,
+    /// dynamic children included: a client cannot join a longer one.
+    ///
+    /// ```
+    /// use ferrio::Ferrio;
+    ///
+    /// let (_layer, io) = Ferrio::builder().max_namespace_len(64).build_layer();
+    /// io.ns("/chat", || async {});
+    /// ```
+    pub fn max_namespace_len(mut self, bytes: usize) -> Self {
+        self.max_namespace_len = bytes;
+        self
+    }
+
     /// Turns on connection state recovery (off by default), as Socket.IO's
     /// `connectionStateRecovery`: a client whose connection failed and that comes back within
     /// `max_disconnection` gets its socket back — same id, rooms and extensions, middleware
@@ -214,8 +321,12 @@ impl FerrioBuilder {
             ack_timeout: self.ack_timeout,
             limits,
             recovery: self.recovery,
+            max_concurrent_handlers: self.max_concurrent_handlers,
+            handler_backlog: self.handler_backlog,
+            cleanup_empty_children: self.cleanup_empty_children,
+            max_namespace_len: self.max_namespace_len.max(1),
         };
-        let registry = Arc::new(Registry::new(config, self.state, self.adapter));
+        let registry = Registry::new(config, self.state, self.adapter);
         let (layer, engine) =
             EngineIo::with_handler(engine, Arc::new(SocketIoHandler(registry.clone())));
         let io = Io::new(registry, engine);

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use ferrio_protocol::socket::{Decoder, Packet, PacketKind};
 use serde_json::{json, Value};
+use tokio::sync::oneshot;
 
 use crate::emit::send_encoded;
 use crate::engine::lock::lock;
@@ -14,35 +15,108 @@ use crate::engine::{CloseReason, EngineHandler, EngineSocket, Message};
 use crate::namespace::Registry;
 use crate::{DisconnectReason, Payload, Socket};
 
+/// The decoder of a connection's packets, and the size of the packet it is assembling (its
+/// Engine.IO messages, attachments included).
+struct Decoding {
+    decoder: Decoder,
+    bytes: usize,
+}
+
+/// Where a client stands with one namespace.
+enum Slot {
+    /// A CONNECT is in the connect flow (middleware, restore): another one for the same
+    /// namespace is ignored, as one for a namespace already joined is.
+    Joining,
+    /// Joined, with this socket.
+    Joined(Socket),
+}
+
 /// Per-connection state, attached to the Engine.IO session.
 pub(crate) struct Client {
-    decoder: Mutex<Decoder>,
-    sockets: Mutex<HashMap<String, Socket>>,
+    decoder: Mutex<Decoding>,
+    namespaces: Mutex<HashMap<String, Slot>>,
     joined_once: AtomicBool,
+    /// Ends the connect-timeout task when dropped: once the client joined a namespace, or
+    /// when the session closed. The task holds the session (to close it on time) and must not
+    /// keep a closed one alive for the rest of the timeout.
+    connect_timer: Mutex<Option<oneshot::Sender<()>>>,
 }
 
 impl Client {
-    fn sockets(&self) -> std::sync::MutexGuard<'_, HashMap<String, Socket>> {
-        lock(&self.sockets)
+    fn namespaces(&self) -> std::sync::MutexGuard<'_, HashMap<String, Slot>> {
+        lock(&self.namespaces)
     }
 
-    /// Records `socket` as this client's socket of namespace `path`, unless it has one.
-    pub(crate) fn register(&self, path: &str, socket: Socket) -> bool {
-        let mut sockets = self.sockets();
-        if sockets.contains_key(path) {
-            return false;
+    /// Marks namespace `path` as joining; `None` when the client already joined it or is
+    /// joining it. The mark goes when the returned guard drops, unless the socket was
+    /// [registered](Self::register) meanwhile.
+    fn begin_join(&self, engine: &EngineSocket, path: &str) -> Option<Joining> {
+        let mut namespaces = self.namespaces();
+        if namespaces.contains_key(path) {
+            return None;
         }
-        sockets.insert(path.to_owned(), socket);
+        namespaces.insert(path.to_owned(), Slot::Joining);
+        Some(Joining { engine: engine.clone(), path: path.to_owned() })
+    }
+
+    /// Records `socket` as this client's socket of namespace `path`, which must be joining
+    /// (it is not when the connection closed meanwhile).
+    pub(crate) fn register(&self, path: &str, socket: Socket) -> bool {
+        let mut namespaces = self.namespaces();
+        match namespaces.get_mut(path) {
+            Some(slot @ Slot::Joining) => *slot = Slot::Joined(socket),
+            _ => return false,
+        }
+        drop(namespaces);
         self.joined_once.store(true, Ordering::Release);
+        self.stop_connect_timer();
         true
     }
 
-    pub(crate) fn forget(&self, path: &str) {
-        self.sockets().remove(path);
+    /// Undoes [`register`](Self::register): the namespace is joining again.
+    pub(crate) fn unregister(&self, path: &str, socket: &Socket) {
+        if let Some(slot) = self.namespaces().get_mut(path) {
+            if matches!(slot, Slot::Joined(s) if s == socket) {
+                *slot = Slot::Joining;
+            }
+        }
+    }
+
+    /// Forgets `socket`, which left namespace `path`.
+    pub(crate) fn forget(&self, path: &str, socket: &Socket) {
+        let mut namespaces = self.namespaces();
+        if matches!(namespaces.get(path), Some(Slot::Joined(s)) if s == socket) {
+            namespaces.remove(path);
+        }
+    }
+
+    fn stop_connect_timer(&self) {
+        lock(&self.connect_timer).take();
     }
 
     fn socket(&self, path: &str) -> Option<Socket> {
-        self.sockets().get(path).cloned()
+        match self.namespaces().get(path) {
+            Some(Slot::Joined(socket)) => Some(socket.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// A client's CONNECT for one namespace, from the moment it is dispatched until its connect
+/// flow ends; dropping it clears the namespace's joining mark if no socket was registered.
+pub(crate) struct Joining {
+    engine: EngineSocket,
+    path: String,
+}
+
+impl Drop for Joining {
+    fn drop(&mut self) {
+        if let Some(client) = self.engine.data::<Client>() {
+            let mut namespaces = client.namespaces();
+            if matches!(namespaces.get(&self.path), Some(Slot::Joining)) {
+                namespaces.remove(&self.path);
+            }
+        }
     }
 }
 
@@ -51,35 +125,55 @@ pub(crate) struct SocketIoHandler(pub(crate) Arc<Registry>);
 
 impl EngineHandler for SocketIoHandler {
     fn on_connect(&self, engine: EngineSocket) {
+        let (stop, stopped) = oneshot::channel::<()>();
         let client = Client {
-            decoder: Mutex::new(Decoder::new(self.0.config.limits)),
-            sockets: Mutex::new(HashMap::new()),
+            decoder: Mutex::new(Decoding { decoder: Decoder::new(self.0.config.limits), bytes: 0 }),
+            namespaces: Mutex::new(HashMap::new()),
             joined_once: AtomicBool::new(false),
+            connect_timer: Mutex::new(Some(stop)),
         };
         let _ = engine.set_data(client);
         let timeout = self.0.config.connect_timeout;
         tokio::spawn(async move {
-            tokio::time::sleep(timeout).await;
-            let joined =
-                engine.data::<Client>().is_some_and(|c| c.joined_once.load(Ordering::Acquire));
-            if !joined && !engine.is_closed() {
-                tracing::debug!(sid = %engine.id(), "no namespace joined within the connect timeout");
-                engine.close();
+            tokio::select! {
+                // Joined, or closed: `stop` was dropped.
+                _ = stopped => {}
+                () = tokio::time::sleep(timeout) => {
+                    let joined = engine
+                        .data::<Client>()
+                        .is_some_and(|c| c.joined_once.load(Ordering::Acquire));
+                    if !joined && !engine.is_closed() {
+                        tracing::debug!(sid = %engine.id(), "no namespace joined within the connect timeout");
+                        engine.close();
+                    }
+                }
             }
         });
     }
 
     fn on_message(&self, engine: &EngineSocket, message: Message) {
         let Some(client) = engine.data::<Client>() else { return };
-        let decoded = {
-            let mut decoder = lock(&client.decoder);
-            match message {
-                Message::Text(text) => decoder.feed_text(&text),
-                Message::Binary(data) => decoder.feed_binary(data),
+        let (decoded, bytes) = {
+            let mut decoding = lock(&client.decoder);
+            let Decoding { decoder, bytes } = &mut *decoding;
+            let decoded = match message {
+                Message::Text(text) => {
+                    *bytes = bytes.saturating_add(text.len());
+                    decoder.feed_text(&text)
+                }
+                Message::Binary(data) => {
+                    *bytes = bytes.saturating_add(data.len());
+                    decoder.feed_binary(data)
+                }
+            };
+            let bytes = *bytes;
+            if !matches!(decoded, Ok(None)) {
+                decoding.bytes = 0;
             }
+            (decoded, bytes)
         };
         match decoded {
-            Ok(Some(packet)) => self.dispatch(engine, client, packet),
+            Ok(Some(packet)) => self.dispatch(engine, client, packet, bytes),
             Ok(None) => {}
             Err(err) => {
                 tracing::debug!(sid = %engine.id(), %err, "invalid Socket.IO packet; closing the connection");
@@ -90,7 +184,15 @@ impl EngineHandler for SocketIoHandler {
 
     fn on_disconnect(&self, engine: &EngineSocket, reason: CloseReason) {
         let Some(client) = engine.data::<Client>() else { return };
-        let sockets: Vec<Socket> = client.sockets().drain().map(|(_, s)| s).collect();
+        client.stop_connect_timer();
+        let sockets: Vec<Socket> = client
+            .namespaces()
+            .drain()
+            .filter_map(|(_, slot)| match slot {
+                Slot::Joined(socket) => Some(socket),
+                Slot::Joining => None,
+            })
+            .collect();
         for socket in sockets {
             socket.close(DisconnectReason::from(reason));
         }
@@ -98,29 +200,36 @@ impl EngineHandler for SocketIoHandler {
 }
 
 impl SocketIoHandler {
-    fn dispatch(&self, engine: &EngineSocket, client: &Client, packet: Packet) {
+    /// Routes `packet` (`bytes` long as received) to its namespace's socket.
+    fn dispatch(&self, engine: &EngineSocket, client: &Client, packet: Packet, bytes: usize) {
         let Packet { kind, nsp, id, data, attachments } = packet;
         match kind {
             PacketKind::Connect => {
-                let Some(ns) = self.0.namespace(&nsp) else {
+                if nsp.len() > self.0.config.max_namespace_len {
+                    // Refusing it would echo the name back (the reply names its namespace);
+                    // no client of the application's namespaces sends such a name.
+                    tracing::debug!(sid = %engine.id(), len = nsp.len(), "CONNECT names a namespace past the length limit; closing the connection");
+                    engine.close_with(CloseReason::ParseError);
+                    return;
+                }
+                // Already joined, or joining: ignored.
+                let Some(joining) = client.begin_join(engine, &nsp) else { return };
+                let Some((ns, child)) = self.0.namespace(&nsp) else {
                     let refusal = Packet::connect_error(&nsp, "Invalid namespace", None);
                     let _ = send_encoded(engine, &refusal);
                     return;
                 };
-                if client.socket(&nsp).is_some() {
-                    return;
-                }
                 let auth = match data {
                     Some(auth @ Value::Object(_)) => auth,
                     _ => json!({}),
                 };
-                ns.connect(engine.clone(), auth);
+                ns.connect(engine.clone(), auth, joining, child);
             }
             PacketKind::Event | PacketKind::BinaryEvent => {
                 let Some(socket) = client.socket(&nsp) else { return };
                 let (name, payload) = Payload::from_event_data(data, attachments);
                 if let Some(name) = name {
-                    socket.on_event(name, payload, id);
+                    socket.on_event(name, payload, id, bytes);
                 }
             }
             PacketKind::Ack | PacketKind::BinaryAck => {
@@ -138,5 +247,37 @@ impl SocketIoHandler {
                 engine.close_with(CloseReason::ParseError);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use crate::testing::TestServer;
+    use crate::Ferrio;
+
+    /// Sessions opened and closed at once, long before their connect timeout, are freed at
+    /// once: the connect timer does not keep them (an open-and-close flood would otherwise
+    /// hold every session's memory for the whole timeout).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_session_closed_before_its_connect_timeout_is_freed_at_once() {
+        const SESSIONS: usize = 200;
+        let server = TestServer::new(Ferrio::builder().connect_timeout(Duration::from_secs(3600)));
+        let mut sessions = Vec::new();
+        for _ in 0..SESSIONS {
+            let sid = server.handshake().await;
+            let session = server.io.engine().get(&sid).expect("an open session");
+            sessions.push(Arc::downgrade(&session.0));
+            drop(session);
+            server.post(&sid, "1").await;
+        }
+        let start = Instant::now();
+        let held = || sessions.iter().filter(|s| s.strong_count() > 0).count();
+        while held() > 0 && start.elapsed() < Duration::from_secs(2) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(held(), 0, "closed sessions still held, of {SESSIONS}");
     }
 }

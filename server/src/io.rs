@@ -42,7 +42,8 @@ impl Io {
 
     /// Registers a dynamic namespace: every path matching `pattern` (segments, where `{name}`
     /// stands for any one segment, e.g. `/rooms/{id}`) becomes a namespace with this handler
-    /// when a client first connects to it.
+    /// once the middleware first lets a client in to it, and goes again with its last socket
+    /// (see [`FerrioBuilder::cleanup_empty_child_namespaces`](crate::FerrioBuilder::cleanup_empty_child_namespaces)).
     pub fn dyn_ns<H, T>(&self, pattern: &str, handler: H) -> DynNamespace
     where
         H: ConnectHandler<T>,
@@ -63,7 +64,7 @@ impl Io {
         DynNamespace(self.registry.insert_dynamic(matcher, boxed_connect(handler)))
     }
 
-    /// The namespace at `path`, if it exists (registered, or a dynamic child already joined).
+    /// The namespace at `path`, if it exists (registered, or a dynamic child with sockets).
     pub fn of(&self, path: &str) -> Option<NamespaceRef> {
         self.registry.get(&normalize(path)).map(NamespaceRef)
     }
@@ -71,6 +72,11 @@ impl Io {
     /// Paths of the existing namespaces.
     pub fn namespaces(&self) -> Vec<String> {
         self.registry.paths()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn registry(&self) -> &Registry {
+        &self.registry
     }
 
     /// The Engine.IO layer underneath: session counts, raw sessions.

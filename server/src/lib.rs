@@ -20,6 +20,8 @@ mod payload;
 mod recovery;
 mod serve;
 mod socket;
+#[cfg(test)]
+mod testing;
 
 pub use ack::AckStream;
 pub use binary::Binary;

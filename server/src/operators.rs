@@ -173,7 +173,8 @@ impl BroadcastOperators {
     /// stream of their answers (await it to collect them all): one entry per socket, an
     /// [`AckError::Send`](crate::AckError::Send) for a socket the event could not be queued
     /// for. Each answer times out after [`timeout`](Self::timeout), else the configured ack
-    /// timeout. Only a payload that does not serialize fails the whole call.
+    /// timeout. Only a payload that does not serialize fails the whole call. Dropping the
+    /// stream forgets the acknowledgements it still waited for.
     pub fn emit_with_ack<T>(
         &self,
         event: &str,
@@ -188,7 +189,7 @@ impl BroadcastOperators {
         let mut packet = Packet::event(&self.ns.path, data, attachments, None);
         for socket in self.selected() {
             match socket.send_asking_ack(&mut packet) {
-                Ok((id, reply)) => stream.push(socket, id, reply, timeout),
+                Ok(pending) => stream.push(pending, timeout),
                 Err(e) => stream.push_failed(socket.id().clone(), e),
             }
         }

@@ -21,6 +21,7 @@ use ferrio_protocol::engine::Frame;
 use crate::adapter::{BroadcastOptions, Room};
 use crate::engine::lock::lock;
 use crate::engine::Sid;
+use crate::namespace::ChildLease;
 
 /// An event as it was sent: who it was for, and its encoded frames.
 struct Logged {
@@ -39,11 +40,18 @@ pub(crate) struct Saved {
     pub(crate) rooms: Vec<Room>,
     pub(crate) extensions: http::Extensions,
     at: Instant,
+    /// Keeps the socket's dynamic child namespace while the socket may come back.
+    _child: Option<ChildLease>,
 }
 
 impl Saved {
     pub(crate) fn new(sid: Sid, pid: Sid, rooms: Vec<Room>, extensions: http::Extensions) -> Self {
-        Saved { sid, pid, rooms, extensions, at: Instant::now() }
+        Saved { sid, pid, rooms, extensions, at: Instant::now(), _child: None }
+    }
+
+    /// The same, keeping its dynamic child namespace with `lease` until recovered or expired.
+    pub(crate) fn holding(self, lease: Option<ChildLease>) -> Self {
+        Saved { _child: lease, ..self }
     }
 
     /// Whether an event sent to `opts` reached (or would have reached) this socket.
@@ -79,8 +87,11 @@ struct SavedSockets {
 }
 
 impl SavedSockets {
-    /// Forgets the sockets kept longer than `max` before `now`.
-    fn expire(&mut self, now: Instant, max: Duration) {
+    /// Forgets the sockets kept longer than `max` before `now`; returns them, to be dropped
+    /// outside the lock (they may hold a [`ChildLease`]).
+    #[must_use = "drop the expired sockets outside the lock"]
+    fn expire(&mut self, now: Instant, max: Duration) -> Vec<Saved> {
+        let mut expired = Vec::new();
         while let Some((at, _)) = self.order.front() {
             if now.duration_since(*at) <= max {
                 break;
@@ -88,10 +99,11 @@ impl SavedSockets {
             if let Some((at, pid)) = self.order.pop_front() {
                 // A socket recovered and then saved again is kept under the same pid, newer.
                 if self.by_pid.get(pid.as_str()).is_some_and(|s| s.at == at) {
-                    self.by_pid.remove(pid.as_str());
+                    expired.extend(self.by_pid.remove(pid.as_str()));
                 }
             }
         }
+        expired
     }
 }
 
@@ -153,12 +165,27 @@ impl Recovery {
         sent
     }
 
+    /// How long a socket is kept for its client's return.
+    pub(crate) fn max_disconnection(&self) -> Duration {
+        self.max_disconnection
+    }
+
     /// Keeps a socket whose connection failed, under its private id.
     pub(crate) fn save(&self, saved: Saved) {
-        let mut all = lock(&self.saved);
-        all.expire(saved.at, self.max_disconnection);
-        all.order.push_back((saved.at, saved.pid.clone()));
-        all.by_pid.insert(saved.pid.as_str().to_owned(), saved);
+        let expired = {
+            let mut all = lock(&self.saved);
+            let expired = all.expire(saved.at, self.max_disconnection);
+            all.order.push_back((saved.at, saved.pid.clone()));
+            all.by_pid.insert(saved.pid.as_str().to_owned(), saved);
+            expired
+        };
+        drop(expired);
+    }
+
+    /// Forgets the sockets kept longer than the recovery window.
+    pub(crate) fn expire(&self) {
+        let expired = lock(&self.saved).expire(Instant::now(), self.max_disconnection);
+        drop(expired);
     }
 
     /// Takes back the socket saved under `pid` and hands it to `admit` with the events it
@@ -171,11 +198,13 @@ impl Recovery {
         offset: &str,
         admit: impl FnOnce(Saved, Vec<Arc<[Frame]>>) -> R,
     ) -> Option<R> {
-        let saved = {
+        let (saved, expired) = {
             let mut all = lock(&self.saved);
-            all.expire(Instant::now(), self.max_disconnection);
-            all.by_pid.remove(pid)?
+            let expired = all.expire(Instant::now(), self.max_disconnection);
+            (all.by_pid.remove(pid), expired)
         };
+        drop(expired);
+        let saved = saved?;
         let offset: u64 = offset.parse().ok()?;
         let log = lock(&self.log);
         // The offset must still be in the log, or older events may have been dropped. Offsets

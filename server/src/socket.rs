@@ -9,6 +9,7 @@ use std::time::Duration;
 use ferrio_protocol::socket::Packet;
 use serde_json::Value;
 
+use crate::ack::PendingAck;
 use crate::adapter::{BroadcastOptions, Room};
 use crate::emit::send_encoded;
 use crate::engine::lock::{lock, read, write};
@@ -16,9 +17,9 @@ use crate::engine::{EngineSocket, HandshakeRequest, Sid, TransportKind};
 use crate::errors::{AckError, SendError};
 use crate::handler::{
     boxed_disconnect_handler, boxed_event_handler, run_inline, BoxedDisconnectHandler,
-    BoxedEventHandler, DisconnectHandler, EventHandler, EventParts,
+    BoxedEventHandler, Call, DisconnectHandler, EventHandler, EventParts, HandlerLimit, Overflow,
 };
-use crate::namespace::Namespace;
+use crate::namespace::{ChildLease, Namespace};
 use crate::operators::{BroadcastOperators, RoomParam};
 use crate::payload::IntoPayload;
 use crate::recovery::Saved;
@@ -59,11 +60,17 @@ pub(crate) struct SocketInner {
     handlers: RwLock<EventHandlers>,
     disconnect_handler: Mutex<Option<BoxedDisconnectHandler>>,
     pub(crate) acks: ack::PendingAcks,
+    /// The event handlers running, and the calls waiting for a slot.
+    running: Arc<HandlerLimit>,
     connected: AtomicBool,
     extensions: Mutex<http::Extensions>,
     /// The private id a client presents to recover this socket (when recovery is on).
     pid: Option<Sid>,
     recovered: bool,
+    /// The socket's lease on its namespace, when that is a dynamic child: taken when the
+    /// socket leaves (and kept with it for recovery), or when it was never let in
+    /// ([`discard`](Socket::discard)).
+    child: Mutex<Option<ChildLease>>,
 }
 
 impl std::fmt::Debug for Socket {
@@ -81,9 +88,16 @@ impl PartialEq for Socket {
 impl Eq for Socket {}
 
 impl Socket {
-    pub(crate) fn new(ns: Arc<Namespace>, engine: EngineSocket, auth: Value) -> Socket {
+    /// A new socket of `ns`, which keeps `child` (its lease on `ns` if a dynamic child).
+    pub(crate) fn new(
+        ns: Arc<Namespace>,
+        engine: EngineSocket,
+        auth: Value,
+        child: Option<ChildLease>,
+    ) -> Socket {
         let pid = ns.recovery.as_ref().map(|_| Sid::random());
-        Socket::build(ns, engine, auth, Sid::random(), pid, http::Extensions::new(), false)
+        let extensions = http::Extensions::new();
+        Socket::build(ns, engine, auth, (Sid::random(), pid), extensions, child, false)
     }
 
     /// The socket a returning client recovers: same id, rooms and extensions.
@@ -93,20 +107,27 @@ impl Socket {
         engine: EngineSocket,
         auth: Value,
         saved: Saved,
+        child: Option<ChildLease>,
     ) -> Socket {
-        Socket::build(ns, engine, auth, saved.sid, Some(saved.pid), saved.extensions, true)
+        let Saved { sid, pid, extensions, .. } = saved;
+        Socket::build(ns, engine, auth, (sid, Some(pid)), extensions, child, true)
     }
 
     fn build(
         ns: Arc<Namespace>,
         engine: EngineSocket,
         auth: Value,
-        id: Sid,
-        pid: Option<Sid>,
+        (id, pid): (Sid, Option<Sid>),
         extensions: http::Extensions,
+        child: Option<ChildLease>,
         recovered: bool,
     ) -> Socket {
+        let config = &ns.config;
+        let (max_waiting, max_waiting_bytes) = config.handler_backlog;
+        let running =
+            HandlerLimit::new(config.max_concurrent_handlers, max_waiting, max_waiting_bytes);
         Socket(Arc::new(SocketInner {
+            running: Arc::new(running),
             id,
             ns,
             engine,
@@ -118,6 +139,7 @@ impl Socket {
             extensions: Mutex::new(extensions),
             pid,
             recovered,
+            child: Mutex::new(child),
         }))
     }
 
@@ -232,6 +254,10 @@ impl Socket {
 
     /// Emits `event` and waits for the client's acknowledgement, at most the configured ack
     /// timeout (see [`timeout`](Self::timeout) to choose another).
+    ///
+    /// The event is queued when this is called; the returned future only waits. Dropping it
+    /// before the reply stops waiting: the acknowledgement is forgotten at once (a late reply
+    /// is ignored), so abandoned waits hold nothing.
     pub fn emit_with_ack<T>(
         &self,
         event: &str,
@@ -264,11 +290,7 @@ impl Socket {
                 self.send_asking_ack(&mut Packet::event(self.ns(), data, attachments, None))
             },
         );
-        let socket = self.clone();
-        async move {
-            let (id, reply) = sent?;
-            ack::wait(socket, id, reply, timeout).await
-        }
+        async move { ack::wait(sent?, timeout).await }
     }
 
     /// Joins `rooms` (a name, or a list of names).
@@ -345,6 +367,24 @@ impl Socket {
 
     // ===== crate-internal =====
 
+    /// Lets go of a socket that was never let in: its lease on its namespace goes (a dynamic
+    /// child nobody joined is removed), and the handlers a middleware may have added with it
+    /// (which may hold clones of it) are dropped.
+    pub(crate) fn discard(&self) {
+        let child = lock(&self.0.child).take();
+        drop(child);
+        self.0.running.close();
+        *write(&self.0.handlers) = EventHandlers::default();
+        lock(&self.0.disconnect_handler).take();
+    }
+
+    /// The socket was let in: its dynamic child namespace, if any, is shown from now on.
+    pub(crate) fn show_child(&self) {
+        if let Some(child) = &*lock(&self.0.child) {
+            child.show();
+        }
+    }
+
     pub(crate) fn mark_connected(&self) {
         self.0.connected.store(true, Ordering::Release);
     }
@@ -354,21 +394,14 @@ impl Socket {
         Ok(send_encoded(&self.0.engine, packet)?)
     }
 
-    /// Queues `packet` with a new acknowledgement id, returning the id and where the answer
-    /// arrives; the id is forgotten again when the packet cannot be queued.
-    pub(crate) fn send_asking_ack(
-        &self,
-        packet: &mut Packet,
-    ) -> Result<(u64, tokio::sync::oneshot::Receiver<Payload>), SendError> {
+    /// Queues `packet` with a new acknowledgement id; returns the pending acknowledgement,
+    /// which forgets the id when dropped (at once, when the packet cannot be queued).
+    pub(crate) fn send_asking_ack(&self, packet: &mut Packet) -> Result<PendingAck, SendError> {
         let (id, reply) = self.0.acks.register();
+        let pending = PendingAck::new(self.clone(), id, reply);
         packet.id = Some(id);
-        match self.send_packet(packet) {
-            Ok(()) => Ok((id, reply)),
-            Err(e) => {
-                self.0.acks.forget(id);
-                Err(e)
-            }
-        }
+        self.send_packet(packet)?;
+        Ok(pending)
     }
 
     pub(crate) fn send_ack(&self, id: u64, payload: Payload) -> Result<(), SendError> {
@@ -376,17 +409,28 @@ impl Socket {
         self.send_packet(&Packet::ack(self.ns(), id, Value::Array(args), attachments))
     }
 
-    /// Runs the handlers of `event`: the [`on_any`](Self::on_any) one, then the event's own.
-    pub(crate) fn on_event(&self, event: String, payload: Payload, ack_id: Option<u64>) {
+    /// Runs the handlers of `event` (`bytes` long as received): the [`on_any`](Self::on_any)
+    /// one, then the event's own, each once it has a handler slot (see
+    /// [`FerrioBuilder::max_concurrent_handlers`](crate::FerrioBuilder::max_concurrent_handlers)).
+    pub(crate) fn on_event(
+        &self,
+        event: String,
+        payload: Payload,
+        ack_id: Option<u64>,
+        bytes: usize,
+    ) {
         let (any, handler) = {
             let handlers = read(&self.0.handlers);
             (handlers.any.clone(), handlers.by_event.get(&event).cloned())
         };
         let socket = self.clone();
-        match (any, handler) {
-            (None, None) => tracing::trace!(sid = %self.0.id, event, "no handler for event"),
+        let submitted = match (any, handler) {
+            (None, None) => {
+                tracing::trace!(sid = %self.0.id, event, "no handler for event");
+                Ok(())
+            }
             (Some(only), None) | (None, Some(only)) => {
-                self.run_event_handler(&only, EventParts { socket, event, payload, ack_id });
+                self.submit(only, EventParts { socket, event, payload, ack_id }, bytes)
             }
             (Some(any), Some(handler)) => {
                 let parts = EventParts {
@@ -395,17 +439,36 @@ impl Socket {
                     payload: payload.clone(),
                     ack_id: None,
                 };
-                self.run_event_handler(&any, parts);
-                self.run_event_handler(&handler, EventParts { socket, event, payload, ack_id });
+                self.submit(any, parts, bytes).and_then(|()| {
+                    self.submit(handler, EventParts { socket, event, payload, ack_id }, 0)
+                })
             }
+        };
+        if submitted.is_err() {
+            tracing::warn!(
+                sid = %self.0.id,
+                ns = %self.0.ns.path,
+                "the client sends events faster than its handlers finish and its backlog is full; closing the connection"
+            );
+            self.0.engine.close();
         }
     }
 
-    fn run_event_handler(&self, handler: &BoxedEventHandler, parts: EventParts) {
-        match handler.call(parts) {
-            Ok(future) => run_inline(future),
-            Err(err) => tracing::debug!(sid = %self.0.id, %err, "event handler not called"),
-        }
+    fn submit(
+        &self,
+        handler: BoxedEventHandler,
+        parts: EventParts,
+        bytes: usize,
+    ) -> Result<(), Overflow> {
+        let sid = self.0.id.clone();
+        let call: Call = Box::new(move || match handler.call(parts) {
+            Ok(future) => Some(future),
+            Err(err) => {
+                tracing::debug!(%sid, %err, "event handler not called");
+                None
+            }
+        });
+        self.0.running.submit(call, bytes)
     }
 
     pub(crate) fn on_ack(&self, id: u64, payload: Payload) {
@@ -419,26 +482,50 @@ impl Socket {
             return;
         }
         let ns = &self.0.ns;
+        let mut child = lock(&self.0.child).take();
         if let (Some(recovery), Some(pid)) = (&ns.recovery, &self.0.pid) {
             if reason.is_recoverable() {
                 let rooms =
                     self.rooms().into_iter().filter(|r| **r != *self.0.id.as_str()).collect();
                 let extensions = lock(&self.0.extensions).clone();
-                recovery.save(Saved::new(self.0.id.clone(), pid.clone(), rooms, extensions));
+                let saved = Saved::new(self.0.id.clone(), pid.clone(), rooms, extensions);
+                let keeps_child = child.is_some();
+                recovery.save(saved.holding(child.take()));
+                if keeps_child {
+                    expire_saved_later(ns, recovery.max_disconnection());
+                }
             }
         }
         ns.sockets.remove(&self.0.id);
         ns.adapter.remove_socket(&self.0.id);
         if let Some(client) = self.0.engine.data::<crate::client::Client>() {
-            client.forget(&ns.path);
+            client.forget(&ns.path, self);
         }
         self.0.acks.clear();
+        self.0.running.close();
         *write(&self.0.handlers) = EventHandlers::default();
+        // A dynamic child namespace goes with its last socket (before the disconnect handler
+        // runs, so the handler sees it gone).
+        drop(child);
         let handler = lock(&self.0.disconnect_handler).take();
         if let Some(handler) = handler {
             run_inline(handler.call(self.clone(), reason));
         }
     }
+}
+
+/// Has `ns` forget, once `window` passed, the sockets it kept for recovery: a dynamic child
+/// kept for one of them is then removed, unless used otherwise. (Expiry otherwise happens
+/// only when another socket of `ns` is saved or recovered.)
+fn expire_saved_later(ns: &Arc<Namespace>, window: Duration) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+    let ns = Arc::downgrade(ns);
+    runtime.spawn(async move {
+        tokio::time::sleep(window + Duration::from_millis(1)).await;
+        if let Some(recovery) = ns.upgrade().as_ref().and_then(|ns| ns.recovery.as_ref()) {
+            recovery.expire();
+        }
+    });
 }
 
 /// A socket with a chosen acknowledgement timeout; from [`Socket::timeout`].

@@ -8,6 +8,7 @@
 mod connect;
 mod disconnect;
 mod event;
+mod limit;
 mod run;
 
 pub use connect::{ConnectHandler, ConnectMiddleware, FromConnect};
@@ -18,6 +19,7 @@ pub(crate) use connect::{boxed_connect, boxed_middleware, BoxedConnectHandler, B
 pub(crate) use disconnect::{boxed as boxed_disconnect_handler, BoxedDisconnectHandler};
 pub use event::EventParts;
 pub(crate) use event::{boxed as boxed_event_handler, BoxedEventHandler};
+pub(crate) use limit::{Call, HandlerLimit, Overflow};
 pub(crate) use run::{run_inline, BoxFuture};
 
 /// An extractor could not build its value from what the client sent.

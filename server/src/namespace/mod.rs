@@ -15,10 +15,10 @@ use serde_json::{json, Value};
 
 pub use handle::{DynNamespace, NamespaceRef};
 pub(crate) use matcher::Matcher;
-pub(crate) use registry::{normalize, AdapterFactory, Registry};
+pub(crate) use registry::{normalize, AdapterFactory, ChildLease, Registry};
 
 use crate::adapter::{Adapter, BroadcastOptions, Room};
-use crate::client::Client;
+use crate::client::{Client, Joining};
 use crate::config::SioConfig;
 use crate::emit::{encoded_frames, send_encoded};
 use crate::engine::lock::read;
@@ -114,12 +114,13 @@ impl Namespace {
         let mut frames = encoded_frames(&Packet::connect(&self.path, Some(reply)));
         frames.extend(missed.iter().flat_map(|event| event.iter().cloned()));
         if let Err(err) = engine.try_send_frames(&frames) {
-            client.forget(&self.path);
+            client.unregister(&self.path, socket);
             return match err {
                 QueueError::Full => Admission::NoRoom,
                 _ => Admission::Gone,
             };
         }
+        socket.show_child();
         self.sockets.insert(socket.id().clone(), socket.clone());
         socket.mark_connected();
         self.adapter.add_socket(socket.id());
@@ -143,8 +144,14 @@ impl Namespace {
 
     /// A returning client: with recovery on and its saved socket restorable, registers that
     /// socket again (its id, rooms, extensions), sends what it missed and runs the connect
-    /// handler. Returns `false` when there is nothing to restore.
-    fn try_restore(self: &Arc<Self>, engine: &EngineSocket, auth: &Value) -> bool {
+    /// handler. Returns `false` when there is nothing to restore. The restored socket gets a
+    /// lease of its own on this namespace if `child` (the connect flow's) is one.
+    fn try_restore(
+        self: &Arc<Self>,
+        engine: &EngineSocket,
+        auth: &Value,
+        child: Option<&ChildLease>,
+    ) -> bool {
         let Some(recovery) = self.recovery.as_ref() else { return false };
         let (Some(Value::String(pid)), Some(Value::String(offset))) =
             (auth.get("pid"), auth.get("offset"))
@@ -153,7 +160,8 @@ impl Namespace {
         };
         let restored = recovery.restore(pid, offset, |mut saved, missed| {
             let rooms = std::mem::take(&mut saved.rooms);
-            let socket = Socket::restored(self.clone(), engine.clone(), auth.clone(), saved);
+            let lease = child.map(ChildLease::another);
+            let socket = Socket::restored(self.clone(), engine.clone(), auth.clone(), saved, lease);
             // A recovered socket skips the middleware, as in Socket.IO: it passed them before.
             let handler = self.connect_handler(engine, &socket)?;
             let admission = self.admit(engine, &socket, &rooms, &missed);
@@ -173,35 +181,55 @@ impl Namespace {
         }
     }
 
-    /// Runs the connect flow of a client that sent CONNECT for this namespace.
-    pub(crate) fn connect(self: &Arc<Self>, engine: EngineSocket, auth: Value) {
-        if self.try_restore(&engine, &auth) {
+    /// Runs the connect flow of a client that sent CONNECT for this namespace; `joining`
+    /// marks the namespace as joining for that client until the flow ends, and `child` is the
+    /// flow's lease on this namespace if it is a dynamic child (the socket it lets in keeps
+    /// it).
+    pub(crate) fn connect(
+        self: &Arc<Self>,
+        engine: EngineSocket,
+        auth: Value,
+        joining: Joining,
+        child: Option<ChildLease>,
+    ) {
+        if self.try_restore(&engine, &auth, child.as_ref()) {
             return;
         }
         let ns = self.clone();
-        let socket = Socket::new(ns.clone(), engine.clone(), auth);
+        let socket = Socket::new(ns.clone(), engine.clone(), auth, child);
         let middlewares: Vec<BoxedMiddleware> = read(&ns.handlers.middlewares).clone();
         run_inline(Box::pin(async move {
-            for middleware in middlewares {
-                let verdict = match middleware.call(&socket) {
-                    Ok(future) => future.await,
-                    Err(err) => Err(crate::ConnectError::new(err.0)),
-                };
-                if let Err(err) = verdict {
-                    let _ = send_encoded(
-                        &engine,
-                        &Packet::connect_error(&ns.path, err.message(), err.data().cloned()),
-                    );
-                    return;
+            let admitted = async {
+                for middleware in middlewares {
+                    let verdict = match middleware.call(&socket) {
+                        Ok(future) => future.await,
+                        Err(err) => Err(crate::ConnectError::new(err.0)),
+                    };
+                    if let Err(err) = verdict {
+                        let _ = send_encoded(
+                            &engine,
+                            &Packet::connect_error(&ns.path, err.message(), err.data().cloned()),
+                        );
+                        return None;
+                    }
+                }
+                let handler = ns.connect_handler(&engine, &socket)?;
+                match ns.admit(&engine, &socket, &[], &[]) {
+                    Admission::Done => Some(handler),
+                    // The client would wait for a CONNECT reply that cannot be queued: a slow
+                    // consumer. Closing tells it to reconnect.
+                    Admission::NoRoom => {
+                        engine.close();
+                        None
+                    }
+                    Admission::Gone => None,
                 }
             }
-            let Some(handler) = ns.connect_handler(&engine, &socket) else { return };
-            match ns.admit(&engine, &socket, &[], &[]) {
-                Admission::Done => handler.await,
-                // The client would wait for a CONNECT reply that cannot be queued: a slow
-                // consumer. Closing tells it to reconnect.
-                Admission::NoRoom => engine.close(),
-                Admission::Gone => {}
+            .await;
+            drop(joining);
+            match admitted {
+                Some(handler) => handler.await,
+                None => socket.discard(),
             }
         }));
     }
