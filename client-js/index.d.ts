@@ -84,8 +84,20 @@ export interface ManagerOptions {
   autoConnect?: boolean;
   /** Start from the transport that last worked for this origin (localStorage). Default true. */
   rememberTransport?: boolean;
-  /** Default timeout in ms of every ack; callbacks then receive an error first. */
+  /**
+   * Default timeout in ms of every ack; callbacks then receive an error first. With `retries`,
+   * the timeout of each try.
+   */
   ackTimeout?: number;
+  /**
+   * Emits are queued and sent one at a time, each retried until acked: a try not acked within
+   * its timeout (`ackTimeout`, or `timeout(ms)`) is sent again, at most this many times, then
+   * the ack callback gets "operation has timed out"; a try lost with the connection is sent
+   * again once reconnected, whatever the transport. Every try carries the same ack id, so a
+   * ferrio server runs the handler once. Ack callbacks are then error-first. Volatile emits
+   * are not queued. Default 0 (off).
+   */
+  retries?: number;
   /** Send cookies on cross-origin HTTP requests. Default false. */
   withCredentials?: boolean;
   /** Implementations to use instead of the globals (tests, Node). */
@@ -97,6 +109,10 @@ export interface ManagerOptions {
 export interface SocketOptions {
   /** Sent with the CONNECT packet: an object, or a function that calls back with one. */
   auth?: Record<string, unknown> | ((cb: (data: Record<string, unknown>) => void) => void);
+  /** This namespace's `ackTimeout` (default: the Manager's). */
+  ackTimeout?: number;
+  /** This namespace's `retries` (default: the Manager's). */
+  retries?: number;
 }
 
 export interface Options extends ManagerOptions, SocketOptions {

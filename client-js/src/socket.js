@@ -33,11 +33,20 @@ export class Socket extends Emitter {
     this.auth = opts.auth;
     /** Packets emitted while disconnected, sent on connect. */
     this.sendBuffer = [];
-    /** Events received before the CONNECT reply, dispatched with it. */
+    /** The dispatches of events received before the CONNECT reply, run with it. */
     this._receiveBuffer = [];
+    /** The options of the socket: the Manager's, then those given for this namespace. */
+    this._opts = { ...io._options, ...opts };
     /** Ack callbacks by ack id. */
     this._acks = dict();
     this._nextAckId = 0;
+    /**
+     * With `retries`: the emits not acked yet, in order, the first one out ({_packet, _fn,
+     * _timeout, _timeouts, _out, _timer}). Kept across reconnections and transport changes.
+     */
+    this._queue = [];
+    /** The last acknowledgements sent for the server's events, sent again after a recovery. */
+    this._sentAcks = [];
     /** Flags for the next emit: {timeout?, volatile?}. */
     this._flags = {};
     this._anyListeners = [];
@@ -83,26 +92,69 @@ export class Socket extends Emitter {
 
   /**
    * Emits `event` to the server. A function as last argument is the ack callback; after
-   * `timeout(ms)` (or with the `ackTimeout` option) it is called as `(err, ...response)`.
+   * `timeout(ms)` (or with the `ackTimeout` option), or with `retries`, it is called as
+   * `(err, ...response)`.
+   *
+   * With the `retries` option (but volatile emits), emits wait in a queue and go out one at a
+   * time, each once the one before it is acked: a try not acked within its timeout is sent
+   * again, `retries` times at most, then its callback gets the timeout error; a try lost with
+   * the connection is sent again after the reconnection. Every try carries the same ack id,
+   * so a ferrio server runs the handler once and answers a repeat with its first answer.
    */
   emit(event, ...args) {
     if (RESERVED.includes(event)) throw new Error(`"${event}" is a reserved event name`);
     const flags = this._flags;
     this._flags = {};
     const packet = { type: EVENT, data: [event, ...args] };
-    if (typeof args[args.length - 1] == "function") {
-      const id = this._nextAckId++;
-      this._ack(id, packet.data.pop(), flags.timeout);
-      packet.id = id;
+    const fn = typeof args[args.length - 1] == "function" && packet.data.pop();
+    if (this._retried(flags)) {
+      packet.id = this._nextAckId++;
+      this._queue.push({ _packet: packet, _fn: fn, _timeout: flags.timeout ?? this._opts.ackTimeout, _timeouts: 0 });
+      this._drain();
+      return this;
     }
+    if (fn) this._ack((packet.id = this._nextAckId++), fn, flags.timeout);
     if (this.connected) this._packet(packet);
     else if (!flags.volatile) this.sendBuffer.push(packet);
     return this;
   }
 
+  /** Whether an emit with these flags goes through the retry queue. */
+  _retried(flags) {
+    return this._opts.retries > 0 && !flags.volatile;
+  }
+
+  /**
+   * Sends the first emit of the retry queue, unless it is out already; `again`: it is sent
+   * again (a reconnection, or its timeout), with the same ack id.
+   */
+  _drain(again) {
+    const head = this._queue[0];
+    if (!this.connected || !head || (head._out && !again)) return;
+    const { _packet: packet, _fn: fn, _timeout: timeout } = head;
+    const done = (...args) => {
+      clearTimeout(head._timer);
+      delete this._acks[packet.id];
+      this._queue.shift();
+      if (fn) invoke(fn, this, args);
+      this._drain();
+    };
+    head._out = true;
+    clearTimeout(head._timer);
+    if (timeout !== undefined) {
+      head._timer = setTimeout(() => {
+        if (++head._timeouts > this._opts.retries) done(new Error("operation has timed out"));
+        else this._drain(true);
+      }, timeout);
+    }
+    this._acks[packet.id] = (...res) => done(null, ...res);
+    this._packet(packet);
+  }
+
   /** Emits `event` and resolves with the server's first acknowledgement argument. */
   emitWithAck(event, ...args) {
-    const timed = (this._flags.timeout ?? this.io._options.ackTimeout) !== undefined;
+    const flags = this._flags;
+    const timed = this._retried(flags) || (flags.timeout ?? this._opts.ackTimeout) !== undefined;
     return new Promise((resolve, reject) => {
       args.push((a, b) => (timed ? (a ? reject(a) : resolve(b)) : resolve(a)));
       this.emit(event, ...args);
@@ -154,7 +206,7 @@ export class Socket extends Emitter {
     this.io._packet(packet);
   }
 
-  _ack(id, fn, timeout = this.io._options.ackTimeout) {
+  _ack(id, fn, timeout = this._opts.ackTimeout) {
     if (timeout === undefined) return (this._acks[id] = fn);
     const timer = setTimeout(() => {
       delete this._acks[id];
@@ -188,20 +240,34 @@ export class Socket extends Emitter {
       this.recovered = !!data.pid && data.pid == this._pid;
       this._pid = data.pid;
       this.connected = true;
-      this._receiveBuffer.splice(0).forEach((args) => this._dispatch(args));
+      // The acknowledgements lost with the connection would leave the server waiting: they go
+      // again (the server ignores those it got). A new socket never asked for them.
+      if (this.recovered) this._sentAcks.forEach((ack) => this._packet(ack));
+      else this._sentAcks = [];
+      this._receiveBuffer.splice(0).forEach((dispatch) => dispatch());
       this.sendBuffer.splice(0).forEach((queued) => this._packet(queued));
+      this._drain(true);
       this._transport();
       this._emit("connect");
     } else if (type == EVENT || type == EVENT + 3) {
       const args = data.slice();
+      // With connection state recovery, the offset of the event comes last (after the name).
+      const offset = args.length > 1 && args[args.length - 1];
       if (packet.id != null) {
         let sent = false;
         args.push((...res) => {
-          if (!sent) this._packet({ type: ACK, id: packet.id, data: res });
+          if (sent) return;
           sent = true;
+          const ack = { type: ACK, id: packet.id, data: res };
+          this._packet(ack);
+          if (this._pid && this._sentAcks.push(ack) > 32) this._sentAcks.shift();
         });
       }
-      this.connected ? this._dispatch(args) : this._receiveBuffer.push(args);
+      const dispatch = () => {
+        this._dispatch(args);
+        if (this._pid && typeof offset == "string") this._offset = offset;
+      };
+      this.connected ? dispatch() : this._receiveBuffer.push(dispatch);
     } else if (type == ACK || type == ACK + 3) {
       const fn = this._acks[packet.id];
       if (typeof fn != "function") return;
@@ -225,10 +291,8 @@ export class Socket extends Emitter {
   }
 
   _dispatch(args) {
-    const last = args[args.length - 1];
     for (const fn of this._anyListeners.slice()) invoke(fn, this, args);
     this._emit(...args);
-    if (this._pid && typeof last == "string") this._offset = last;
   }
 
   /** Stops following the Manager (no reconnection). */
@@ -243,10 +307,11 @@ export class Socket extends Emitter {
     this.connected = false;
     this.id = undefined;
     this._emit("disconnect", reason);
-    // Acks of packets already sent will never come; those waiting in the buffer may.
+    // Acks of packets already sent will never come; those waiting in the buffer may, and the
+    // emit out of the retry queue is sent again on reconnection.
     for (const id in this._acks) {
       const fn = this._acks[id];
-      if (this.sendBuffer.some((queued) => queued.id == id)) continue;
+      if (this.sendBuffer.some((queued) => queued.id == id) || this._queue[0]?._packet.id == id) continue;
       delete this._acks[id];
       if (fn._withError) invoke(fn, this, [new Error("socket has been disconnected")]);
     }
