@@ -18,9 +18,11 @@ export const decodeB64Event = (data) => decodeText(utf8(fromBase64(data)));
 
 /**
  * Incremental SSE reader for the streaming transport. Feed it the response bytes with
- * `push(chunk)`, which returns what the complete events yield in order (packets, or Errors for
- * undecodable events); call `end()` when the stream ends: it returns an Error when the stream
- * stopped inside an event. An event longer than `maxEventLen` bytes stops the reader.
+ * `push(chunk)`, which returns what the complete events yield in order, each as
+ * `[item, id]`: the packet (or the Error of an undecodable event) and the event's last event
+ * id (the string of the last `id` field of the stream, as EventSource's `lastEventId`; ferrio
+ * numbers its packets so). An event longer than `maxEventLen` bytes stops the reader. A stream
+ * that ends inside an event is taken for a cut (see `endOfStream`).
  */
 export class SseReader {
   constructor(maxEventLen = Infinity) {
@@ -31,6 +33,8 @@ export class SseReader {
     this._atStart = true;
     this._afterCR = false;
     this._failed = false;
+    /** The last event id: kept from event to event, as EventSource does. */
+    this._lastId = "";
     this._resetEvent();
   }
 
@@ -99,14 +103,9 @@ export class SseReader {
     return out;
   }
 
-  end() {
-    if (this._failed) return new Error("PayloadTooLarge");
-    if (this._lineLength || this._data || this._eventType) return new Error("Truncated");
-  }
-
   _tooLarge(out) {
     this._failed = true;
-    out.push(new Error("PayloadTooLarge"));
+    out.push([new Error("PayloadTooLarge"), this._lastId]);
   }
 
   _line(line, out) {
@@ -128,6 +127,8 @@ export class SseReader {
       }
     } else if (colon == 5 && field == "event") {
       this._eventType = new TextDecoder().decode(value);
+    } else if (colon == 2 && field == "id" && !value.includes(0)) {
+      this._lastId = new TextDecoder().decode(value);
     }
   }
 
@@ -135,12 +136,24 @@ export class SseReader {
     const { _data: data, _eventType: type, _invalidUtf8: invalid } = this;
     this._resetEvent();
     if (!data || (type && type != "message" && type != "b64")) return;
+    let item;
     try {
       if (invalid) fail("InvalidUtf8");
       const text = data.join("\n");
-      out.push(type == "b64" ? decodeB64Event(text) : decodeItem(text));
+      item = type == "b64" ? decodeB64Event(text) : decodeItem(text);
     } catch (err) {
-      out.push(err);
+      item = err;
     }
+    out.push([item, this._lastId]);
   }
+}
+
+/**
+ * What the end of the stream `reader` has read means: an Error when the stream stopped inside
+ * an event ("Truncated") or the reader had stopped ("PayloadTooLarge"), else undefined. (The
+ * streaming transport re-attaches either way; the vectors shared with the Rust parser check it.)
+ */
+export function endOfStream(reader) {
+  if (reader._failed) return new Error("PayloadTooLarge");
+  if (reader._lineLength || reader._data || reader._eventType) return new Error("Truncated");
 }

@@ -1,6 +1,17 @@
 // HTTP long-polling: a loop of GETs brings packets down; POSTs (one at a time, each carrying
 // everything queued up to maxPayload bytes, packets joined by \x1e) take them up. The
-// streaming transport reuses the upstream half.
+// streaming transport reuses the upstream half, and the lossless re-attach below.
+//
+// Nothing received is lost with a connection: a ferrio server numbers the packets its HTTP
+// transports hand out (1, 2, 3…; a polling answer names its last one in `X-Ferrio-Event-Id`,
+// an SSE event in its `id`), every GET says the highest number received (`lastEventId`, 0 on
+// the handshake), and the server keeps what it handed out until a later GET (or a pong)
+// confirms it. A GET or stream that fails is re-attached at once with the same sid: the
+// server ends the one it still believes attached and sends again what followed, in order;
+// packets received already are skipped. After 3 failures in a row, or when the server
+// refuses (the session is gone), the transport is lost ("transport error"). A failed POST
+// loses the transport at once: it may or may not have been applied, and sending it again
+// could apply it twice.
 
 import { Transport, attempt } from "./transport.js";
 import { decodeItem, encodeItem } from "../parser/engine.js";
@@ -31,26 +42,65 @@ export class Polling extends Transport {
     this._ondrained = null;
     /** Stops what receives: the GET or the stream (`abort()`). */
     this._receiver = null;
+    /** The highest packet number received. */
+    this._received = 0;
+    /** Receives that failed in a row. */
+    this._failures = 0;
   }
 
   open() {
     this._receive();
   }
 
-  /** One long-poll GET; the next one follows as soon as it is answered. */
-  _receive() {
-    if (this._closed || this._paused) return;
+  /** The URL of a GET: it says what was received. */
+  _receiveUrl() {
+    return this._url("&lastEventId=" + this._received);
+  }
+
+  /**
+   * One long-poll GET; the next one follows as soon as it is answered. `again`: re-attaching
+   * after a failure, even while paused (what was lost may still have to come).
+   */
+  _receive(again) {
+    if (this._closed || (this._paused && !again)) return;
     this._receiving = true;
     const receiver = (this._receiver = new AbortController());
-    this._request("GET", undefined, receiver.signal).then(
-      (body) => {
+    this._request("GET", undefined, receiver.signal, this._receiveUrl()).then(
+      ([body, last]) => {
         this._receiving = false;
+        this._failures = 0;
         // Each packet on its own: an undecodable one does not cost the others.
-        for (const item of body.split("\x1e")) this._packet(attempt(decodeItem, item));
+        const items = body.split("\x1e");
+        items.forEach((item, i) => this._take(attempt(decodeItem, item), last && last - items.length + 1 + i));
         this._paused ? this._checkDrained() : this._receive();
       },
-      () => this._close("transport error"),
+      (err) => {
+        this._receiving = false;
+        this._reattach(err.message > 0);
+      },
     );
+  }
+
+  /**
+   * A received packet (or the Error of an undecodable one) numbered `seq` (unnumbered: not a
+   * positive number). One received already is skipped, but for a noop or a close: they end
+   * a response or a stream unnumbered, and an SSE event without an id carries the one before.
+   */
+  _take(item, seq) {
+    if (seq > this._received) this._received = seq;
+    else if (seq > 0 && item.type != "noop" && item.type != "close") return;
+    this._packet(item);
+  }
+
+  /**
+   * The GET (or the stream) failed or ended: re-attach at once, at most 3 times in a row;
+   * the transport is lost when the server `refused` (answered with an error), or when this
+   * was the handshake.
+   */
+  _reattach(refused) {
+    if (this._closed) return;
+    if (refused || !this.sid || ++this._failures > 3) this._close("transport error");
+    else this._receive(true);
   }
 
   send(packets) {

@@ -32,6 +32,9 @@ import { report } from "../emitter.js";
 
 const noop = () => {};
 
+/** The response header of a polling answer that numbers its last packet. */
+const EVENT_ID = "X-Ferrio-Event-Id";
+
 /** What `decode(x)` returns, or the Error it throws. */
 export const attempt = (decode, x) => {
   try {
@@ -71,10 +74,10 @@ export class Transport {
     this.oninvalid = noop;
   }
 
-  /** The URL of this transport for the session. */
-  _url() {
+  /** The URL of this transport for the session, with `extra` parameters ("&a=1"). */
+  _url(extra = "") {
     const sid = this.sid ? "&sid=" + this.sid : "";
-    return `${this._endpoint}?EIO=4&transport=${this.name}${sid}${this._query ? "&" + this._query : ""}`;
+    return `${this._endpoint}?EIO=4&transport=${this.name}${sid}${extra}${this._query ? "&" + this._query : ""}`;
   }
 
   /** A received item: a packet, or the Error its decoding threw. */
@@ -108,30 +111,35 @@ export class Transport {
 
   resume() {}
 
-  /** fetch() of this transport's URL, with the credentials the options ask for. */
-  _fetch(init) {
+  /** fetch() of `url`, with the credentials the options ask for. */
+  _fetch(url, init) {
     const fetch = this._options.fetch || globalThis.fetch;
     const credentials = this._options.withCredentials ? "include" : "same-origin";
-    return fetch(this._url(), { credentials, cache: "no-store", ...init });
+    return fetch(url, { credentials, cache: "no-store", ...init });
   }
 
   /**
-   * An HTTP request with fetch, or XMLHttpRequest where fetch is missing. Resolves with the
-   * response text of a 200, rejects otherwise.
+   * An HTTP request to `url` with fetch, or XMLHttpRequest where fetch is missing. Resolves
+   * with the response text of a 200 and its `X-Ferrio-Event-Id` header (the number of the
+   * last packet of a polling answer; null without); rejects otherwise, with an Error whose
+   * message is the HTTP status when the server answered.
    */
-  _request(method, body, signal) {
+  _request(method, body, signal, url = this._url()) {
     if (this._options.fetch || globalThis.fetch) {
-      return this._fetch({ method, body, signal }).then((response) => {
+      return this._fetch(url, { method, body, signal }).then((response) => {
         if (!response.ok) throw new Error(response.status);
-        return response.text();
+        return response.text().then((text) => [text, response.headers.get(EVENT_ID)]);
       });
     }
     return new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();
-      xhr.open(method, this._url());
+      xhr.open(method, url);
       xhr.withCredentials = !!this._options.withCredentials;
       if (body) xhr.setRequestHeader("Content-Type", "text/plain;charset=UTF-8");
-      xhr.onload = () => (xhr.status == 200 ? resolve(xhr.responseText) : reject(new Error(xhr.status)));
+      xhr.onload = () =>
+        xhr.status == 200
+          ? resolve([xhr.responseText, xhr.getResponseHeader(EVENT_ID)])
+          : reject(new Error(xhr.status));
       xhr.onerror = xhr.onabort = reject;
       signal?.addEventListener("abort", () => xhr.abort());
       xhr.send(body);
