@@ -41,8 +41,8 @@ export class Socket extends Emitter {
     this._acks = dict();
     this._nextAckId = 0;
     /**
-     * With `retries`: the emits not acked yet, in order, the first one out ({_packet, _fn,
-     * _timeout, _timeouts, _out, _timer}). Kept across reconnections and transport changes.
+     * With `retries`: the emits not acked yet, in order, the first one out (see `_drain`).
+     * Kept across reconnections and transport changes.
      */
     this._queue = [];
     /** The last acknowledgements sent for the server's events, sent again after a recovery. */
@@ -107,15 +107,16 @@ export class Socket extends Emitter {
     this._flags = {};
     const packet = { type: EVENT, data: [event, ...args] };
     const fn = typeof args[args.length - 1] == "function" && packet.data.pop();
-    if (this._retried(flags)) {
-      packet.id = this._nextAckId++;
-      this._queue.push({ _packet: packet, _fn: fn, _timeout: flags.timeout ?? this._opts.ackTimeout, _timeouts: 0 });
+    const retried = this._retried(flags);
+    if (fn || retried) packet.id = this._nextAckId++;
+    if (retried) {
+      this._queue.push([packet, fn, flags.timeout ?? this._opts.ackTimeout, 0]);
       this._drain();
-      return this;
+    } else {
+      if (fn) this._ack(packet.id, fn, flags.timeout);
+      if (this.connected) this._packet(packet);
+      else if (!flags.volatile) this.sendBuffer.push(packet);
     }
-    if (fn) this._ack((packet.id = this._nextAckId++), fn, flags.timeout);
-    if (this.connected) this._packet(packet);
-    else if (!flags.volatile) this.sendBuffer.push(packet);
     return this;
   }
 
@@ -125,29 +126,28 @@ export class Socket extends Emitter {
   }
 
   /**
-   * Sends the first emit of the retry queue, unless it is out already; `again`: it is sent
-   * again (a reconnection, or its timeout), with the same ack id.
+   * Sends the first emit of the retry queue ([packet, fn, timeout, timeouts so far]), unless
+   * it is out already; `again`: it is sent again (a reconnection, or its timeout), with the
+   * same ack id.
    */
   _drain(again) {
     const head = this._queue[0];
     if (!this.connected || !head || (head._out && !again)) return;
-    const { _packet: packet, _fn: fn, _timeout: timeout } = head;
-    const done = (...args) => {
-      clearTimeout(head._timer);
-      delete this._acks[packet.id];
-      this._queue.shift();
-      if (fn) invoke(fn, this, args);
-      this._drain();
-    };
+    const [packet, fn, timeout] = head;
     head._out = true;
-    clearTimeout(head._timer);
-    if (timeout !== undefined) {
-      head._timer = setTimeout(() => {
-        if (++head._timeouts > this._opts.retries) done(new Error("operation has timed out"));
-        else this._drain(true);
-      }, timeout);
-    }
-    this._acks[packet.id] = (...res) => done(null, ...res);
+    this._ack(
+      packet.id,
+      (err, ...res) => {
+        // Lost with the connection: sent again once reconnected. Timed out: sent again, or
+        // given up after `retries` timeouts.
+        if (err && (!this.connected || ++head[3] <= this._opts.retries)) return this._drain(true);
+        this._queue.shift();
+        if (fn) invoke(fn, this, [err, ...res]);
+        this._drain();
+      },
+      timeout,
+      true,
+    );
     this._packet(packet);
   }
 
@@ -206,19 +206,23 @@ export class Socket extends Emitter {
     this.io._packet(packet);
   }
 
-  _ack(id, fn, timeout = this._opts.ackTimeout) {
-    if (timeout === undefined) return (this._acks[id] = fn);
-    const timer = setTimeout(() => {
-      delete this._acks[id];
-      this.sendBuffer = this.sendBuffer.filter((queued) => queued.id !== id);
-      invoke(fn, this, [new Error("operation has timed out")]);
-    }, timeout);
-    const acked = (...args) => {
+  /**
+   * Registers `fn`, the ack callback of packet `id`; `withError`: called as `(err, ...res)`,
+   * with "operation has timed out" after `timeout` ms, or "socket has been disconnected".
+   */
+  _ack(id, fn, timeout = this._opts.ackTimeout, withError = timeout !== undefined) {
+    const timer =
+      timeout !== undefined &&
+      setTimeout(() => {
+        delete this._acks[id];
+        this.sendBuffer = this.sendBuffer.filter((queued) => queued.id !== id);
+        invoke(fn, this, [new Error("operation has timed out")]);
+      }, timeout);
+    const acked = (this._acks[id] = (...args) => {
       clearTimeout(timer);
       fn.apply(this, args);
-    };
-    acked._withError = true;
-    this._acks[id] = acked;
+    });
+    acked._withError = withError;
   }
 
   _onopen() {
@@ -307,11 +311,10 @@ export class Socket extends Emitter {
     this.connected = false;
     this.id = undefined;
     this._emit("disconnect", reason);
-    // Acks of packets already sent will never come; those waiting in the buffer may, and the
-    // emit out of the retry queue is sent again on reconnection.
+    // Acks of packets already sent will never come; those waiting in the buffer may.
     for (const id in this._acks) {
       const fn = this._acks[id];
-      if (this.sendBuffer.some((queued) => queued.id == id) || this._queue[0]?._packet.id == id) continue;
+      if (this.sendBuffer.some((queued) => queued.id == id)) continue;
       delete this._acks[id];
       if (fn._withError) invoke(fn, this, [new Error("socket has been disconnected")]);
     }
