@@ -207,22 +207,19 @@ export class Socket extends Emitter {
   }
 
   /**
-   * Registers `fn`, the ack callback of packet `id`; `withError`: called as `(err, ...res)`,
-   * with "operation has timed out" after `timeout` ms, or "socket has been disconnected".
+   * Registers `fn`, the ack callback of packet `id`, as `_acks[id](err, response)`: `fn` gets
+   * the response; `withError`, as `(err, ...response)`, and also "operation has timed out"
+   * after `timeout` ms, or "socket has been disconnected".
    */
   _ack(id, fn, timeout = this._opts.ackTimeout, withError = timeout !== undefined) {
-    const timer =
-      timeout !== undefined &&
-      setTimeout(() => {
-        delete this._acks[id];
-        this.sendBuffer = this.sendBuffer.filter((queued) => queued.id !== id);
-        invoke(fn, this, [new Error("operation has timed out")]);
-      }, timeout);
-    const acked = (this._acks[id] = (...args) => {
+    const timer = timeout !== undefined && setTimeout(() => acked(new Error("operation has timed out")), timeout);
+    const acked = (this._acks[id] = (err, res) => {
       clearTimeout(timer);
-      fn.apply(this, args);
+      delete this._acks[id];
+      this.sendBuffer = this.sendBuffer.filter((queued) => queued.id !== id);
+      if (withError) invoke(fn, this, err ? [err] : [null, ...res]);
+      else if (!err) invoke(fn, this, res);
     });
-    acked._withError = withError;
   }
 
   _onopen() {
@@ -273,10 +270,7 @@ export class Socket extends Emitter {
       };
       this.connected ? dispatch() : this._receiveBuffer.push(dispatch);
     } else if (type == ACK || type == ACK + 3) {
-      const fn = this._acks[packet.id];
-      if (typeof fn != "function") return;
-      delete this._acks[packet.id];
-      invoke(fn, this, fn._withError ? [null, ...data] : data);
+      this._acks[packet.id]?.(null, data);
     } else if (type == DISCONNECT) {
       this._destroy();
       this._onclose("io server disconnect");
@@ -313,10 +307,7 @@ export class Socket extends Emitter {
     this._emit("disconnect", reason);
     // Acks of packets already sent will never come; those waiting in the buffer may.
     for (const id in this._acks) {
-      const fn = this._acks[id];
-      if (this.sendBuffer.some((queued) => queued.id == id)) continue;
-      delete this._acks[id];
-      if (fn._withError) invoke(fn, this, [new Error("socket has been disconnected")]);
+      if (!this.sendBuffer.some((queued) => queued.id == id)) this._acks[id](new Error("socket has been disconnected"));
     }
   }
 }
