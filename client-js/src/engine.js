@@ -42,12 +42,8 @@ export class Engine extends Emitter {
     this.negotiation = [];
     /** Packets sent while no transport can take them. */
     this._buffer = [];
-    this._closed = false;
-    /** The transport tried, then in use. */
-    this._transport = null;
-    /** The websocket transport of an upgrade probe, while it runs. */
-    this._probe = null;
-    this._upgrading = false;
+    // Unset until then: `_transport` (the transport tried, then in use), `_probe` (the
+    // websocket transport of an upgrade probe, while it runs), `_upgrading`, `_closed`.
   }
 
   /** The transport in use ({name, …}), once open. */

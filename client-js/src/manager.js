@@ -42,9 +42,8 @@ export class Manager extends Emitter {
     });
     /** "closed" | "opening" | "open" */
     this._state = "closed";
-    /** Closed on purpose (no socket active any more): no reconnection. */
-    this._stopped = false;
-    this._reconnecting = false;
+    // Unset until then: `_stopped` (closed on purpose, no socket active any more: no
+    // reconnection), `_reconnecting`.
     /** How the transport of the current connection was chosen: [{transport, ok, ms, reason?}]. */
     this.negotiation = [];
     if (options.autoConnect) this.open();

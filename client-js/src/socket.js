@@ -50,8 +50,7 @@ export class Socket extends Emitter {
     /** Flags for the next emit: {timeout?, volatile?}. */
     this._flags = {};
     this._anyListeners = [];
-    /** The disposers of the Manager subscriptions, while the socket is active. */
-    this._subscriptions = null;
+    // `_subscriptions`: the disposers of the Manager subscriptions, while the socket is active.
     // Connection state recovery: the session id and the offset of the last event received
     // (`_pid`, `_offset`), sent back with the next CONNECT.
     if (io._options.autoConnect) this.open();
@@ -107,7 +106,7 @@ export class Socket extends Emitter {
     this._flags = {};
     const packet = { type: EVENT, data: [event, ...args] };
     const fn = typeof args[args.length - 1] == "function" && packet.data.pop();
-    const retried = this._retried(flags);
+    const retried = this._opts.retries > 0 && !flags.volatile;
     if (fn || retried) packet.id = this._nextAckId++;
     if (retried) {
       this._queue.push([packet, fn, flags.timeout ?? this._opts.ackTimeout, 0]);
@@ -118,11 +117,6 @@ export class Socket extends Emitter {
       else if (!flags.volatile) this.sendBuffer.push(packet);
     }
     return this;
-  }
-
-  /** Whether an emit with these flags goes through the retry queue. */
-  _retried(flags) {
-    return this._opts.retries > 0 && !flags.volatile;
   }
 
   /**
@@ -151,13 +145,15 @@ export class Socket extends Emitter {
     this._packet(packet);
   }
 
-  /** Emits `event` and resolves with the server's first acknowledgement argument. */
+  /**
+   * Emits `event` and resolves with the server's first acknowledgement argument; rejects on a
+   * timeout, or when the connection is lost first (as socket.io-client).
+   */
   emitWithAck(event, ...args) {
-    const flags = this._flags;
-    const timed = this._retried(flags) || (flags.timeout ?? this._opts.ackTimeout) !== undefined;
     return new Promise((resolve, reject) => {
-      args.push((a, b) => (timed ? (a ? reject(a) : resolve(b)) : resolve(a)));
-      this.emit(event, ...args);
+      const fn = (err, res) => (err ? reject(err) : resolve(res));
+      fn._withError = true;
+      this.emit(event, ...args, fn);
     });
   }
 
@@ -208,10 +204,10 @@ export class Socket extends Emitter {
 
   /**
    * Registers `fn`, the ack callback of packet `id`, as `_acks[id](err, response)`: `fn` gets
-   * the response; `withError`, as `(err, ...response)`, and also "operation has timed out"
-   * after `timeout` ms, or "socket has been disconnected".
+   * the response; `withError` (with a timeout, or `fn._withError`), as `(err, ...response)`,
+   * and also "operation has timed out" after `timeout` ms, or "socket has been disconnected".
    */
-  _ack(id, fn, timeout = this._opts.ackTimeout, withError = timeout !== undefined) {
+  _ack(id, fn, timeout = this._opts.ackTimeout, withError = fn._withError || timeout !== undefined) {
     const timer = timeout !== undefined && setTimeout(() => acked(new Error("operation has timed out")), timeout);
     const acked = (this._acks[id] = (err, res) => {
       clearTimeout(timer);

@@ -91,8 +91,7 @@ export class Decoder {
   constructor({ maxAttachments = 1000, maxPacketLen = Infinity } = {}) {
     this._maxAttachments = maxAttachments;
     this._maxPacketLength = maxPacketLen;
-    /** The binary packet waiting for attachments. */
-    this._pending = null;
+    // `_pending`: the binary packet waiting for attachments, if any.
   }
 
   add(frame) {

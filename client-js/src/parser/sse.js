@@ -31,8 +31,7 @@ export class SseReader {
     this._lineParts = [];
     this._lineLength = 0;
     this._atStart = true;
-    this._afterCR = false;
-    this._failed = false;
+    // Unset until then: `_afterCR` (the last byte was a CR), `_failed` (a limit was exceeded).
     /** The last event id: kept from event to event, as EventSource does. */
     this._lastId = "";
     this._resetEvent();

@@ -33,15 +33,9 @@ export class Polling extends Transport {
     super(options, name);
     /** Packets waiting for a POST. */
     this._queue = [];
-    /** A GET (or a stream) is out. */
-    this._receiving = false;
-    /** A POST is out. */
-    this._sending = false;
-    this._paused = false;
-    /** Called once a pause has drained everything. */
-    this._ondrained = null;
-    /** Stops what receives: the GET or the stream (`abort()`). */
-    this._receiver = null;
+    // Unset until then: `_receiving` (a GET or a stream is out), `_sending` (a POST is out),
+    // `_paused`, `_ondrained` (called once a pause has drained everything), `_receiver` (stops
+    // what receives, the GET or the stream: `abort()`).
     /** The highest packet number received. */
     this._received = 0;
     /** Receives that failed in a row. */

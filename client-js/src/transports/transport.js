@@ -59,7 +59,7 @@ export class Transport {
     this._query = query;
     this._maxPayload = maxPayload || 1e6;
     this._options = options;
-    this._closed = false;
+    // `_closed`: unset until closed.
     /** A packet arrived. */
     this.onpacket = noop;
     /**
