@@ -230,7 +230,7 @@ export class Engine extends Emitter {
    * The transport died or the heartbeat stopped; `clean` when the server ended the session
    * on purpose (a close packet or frame) rather than the connection failing.
    */
-  _onclose(reason, clean = false) {
+  _onclose(reason, clean) {
     if (this._closed) return;
     this._stop();
     this._emit("close", reason, clean);

@@ -10,8 +10,8 @@ import { decodeItem, decodeText } from "./engine.js";
 const LF = 10;
 const CR = 13;
 const COLON = 58;
-const BOM = [0xef, 0xbb, 0xbf];
-const ascii = (bytes) => String.fromCharCode.apply(null, bytes);
+/** UTF-8 text of a field name or value (a byte order mark there is kept, as in any field). */
+const text = (bytes) => new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes);
 
 /** Decodes the data of a `b64` SSE event: base64 of the UTF-8 text of a text packet. */
 export const decodeB64Event = (data) => decodeText(utf8(fromBase64(data)));
@@ -30,8 +30,8 @@ export class SseReader {
     /** The bytes of the unfinished line, as received (a comment keeps only its colon). */
     this._lineParts = [];
     this._lineLength = 0;
-    this._atStart = true;
-    // Unset until then: `_afterCR` (the last byte was a CR), `_failed` (a limit was exceeded).
+    // Unset until then: `_started` (a line was read: a byte order mark may open the first
+    // one), `_afterCR` (the last byte was a CR), `_failed` (a limit was exceeded).
     /** The last event id: kept from event to event, as EventSource does. */
     this._lastId = "";
     this._resetEvent();
@@ -45,57 +45,32 @@ export class SseReader {
     this._invalidUtf8 = false;
   }
 
-  /** The unfinished line followed by `tail`, in one array. */
-  _joinLine(tail) {
-    const parts = this._lineParts;
-    if (!parts.length) return tail;
-    const line = new Uint8Array(this._lineLength + tail.length);
-    let length = 0;
-    for (const part of [...parts, tail]) line.set(part, (length += part.length) - part.length);
-    this._lineParts = [];
-    this._lineLength = 0;
-    return line;
-  }
-
   push(chunk) {
     const out = [];
-    if (this._failed) return out;
-    if (this._atStart) {
-      // A byte order mark may open the stream, possibly split over chunks.
-      chunk = this._joinLine(chunk);
-      const k = Math.min(3, chunk.length);
-      if (BOM.slice(0, k).every((c, j) => chunk[j] == c)) {
-        if (k < 3) {
-          this._lineParts = [chunk];
-          this._lineLength = k;
-          return out;
-        }
-        chunk = chunk.subarray(3);
-      }
-      this._atStart = false;
-    }
     let lineStart = 0;
-    for (let i = 0; i < chunk.length; i++) {
+    for (let i = 0; i < chunk.length && !this._failed; i++) {
       const c = chunk[i];
-      if (c == LF && this._afterCR) {
-        // The LF of a CRLF: the CR ended the line.
-        this._afterCR = false;
+      // The LF of a CRLF: the CR ended the line.
+      if (c == LF && this._afterCR) lineStart = i + 1;
+      else if (c == CR || c == LF) {
+        const parts = this._lineParts;
+        parts.push(chunk.subarray(lineStart, i));
+        this._lineParts = [];
+        this._lineLength = 0;
+        // The line in one array.
+        const line = new Uint8Array(parts.reduce((length, part) => length + part.length, 0));
+        parts.reduce((at, part) => (line.set(part, at), at + part.length), 0);
+        this._line(line, out);
         lineStart = i + 1;
-        continue;
       }
       this._afterCR = c == CR;
-      if (c == CR || c == LF) {
-        this._line(this._joinLine(chunk.subarray(lineStart, i)), out);
-        if (this._failed) return out;
-        lineStart = i + 1;
-      }
     }
-    if (lineStart < chunk.length) {
+    const parts = this._lineParts;
+    if (!this._failed && lineStart < chunk.length) {
       const rest = chunk.subarray(lineStart);
-      const first = this._lineParts[0] || rest;
-      if (first[0] != COLON || !this._lineParts.length) {
-        this._lineParts.push(first[0] == COLON ? rest.subarray(0, 1) : rest);
-        this._lineLength += this._lineParts[this._lineParts.length - 1].length;
+      if (parts[0]?.[0] != COLON) {
+        parts.push(!parts.length && rest[0] == COLON ? rest.subarray(0, 1) : rest);
+        this._lineLength += parts[parts.length - 1].length;
       }
       if (this._lineLength > this._maxEventLength + 7) this._tooLarge(out);
     }
@@ -108,14 +83,17 @@ export class SseReader {
   }
 
   _line(line, out) {
+    // A byte order mark may open the stream.
+    if (!this._started && line[0] == 0xef && line[1] == 0xbb && line[2] == 0xbf) line = line.subarray(3);
+    this._started = true;
     if (!line.length) return this._dispatch(out);
     if (line[0] == COLON) return;
     let colon = line.indexOf(COLON);
     if (colon < 0) colon = line.length;
-    const field = ascii(line.subarray(0, Math.min(colon, 6)));
+    const field = text(line.subarray(0, colon));
     let value = line.subarray(colon + 1);
     if (value[0] == 32) value = value.subarray(1);
-    if (colon == 4 && field == "data") {
+    if (field == "data") {
       this._dataLength += (this._data ? 1 : 0) + value.length;
       if (this._dataLength > this._maxEventLength) return this._tooLarge(out);
       try {
@@ -124,11 +102,8 @@ export class SseReader {
         this._data ||= [];
         this._invalidUtf8 = true;
       }
-    } else if (colon == 5 && field == "event") {
-      this._eventType = new TextDecoder().decode(value);
-    } else if (colon == 2 && field == "id" && !value.includes(0)) {
-      this._lastId = new TextDecoder().decode(value);
-    }
+    } else if (field == "event") this._eventType = text(value);
+    else if (field == "id" && !value.includes(0)) this._lastId = text(value);
   }
 
   _dispatch(out) {

@@ -95,7 +95,7 @@ export class Transport {
     }
   }
 
-  _close(reason, clean = false) {
+  _close(reason, clean) {
     if (this._closed) return;
     this.close();
     this.onclose(reason, clean);
