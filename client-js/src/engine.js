@@ -6,7 +6,7 @@
 // never see the engine; the engine tells them what they must know (`probing`, `pause()`).
 //
 // Events: "open" (handshake), "data" (a message: string or ArrayBuffer), "ping",
-// "transport" (name, on open and on upgrade), "upgrade" (name), "close" (reason, once opened),
+// "transport" (name, on open and on upgrade), "close" (reason, once opened),
 // "error" (Error, when no rung of the ladder could open).
 
 import { Emitter, report } from "./emitter.js";
@@ -218,7 +218,6 @@ export class Engine extends Emitter {
         this._upgrading = false;
         this._record("websocket", start, null, true);
         this._remember();
-        this._emit("upgrade", "websocket");
         this._emit("transport", "websocket");
         this._flush();
       });
