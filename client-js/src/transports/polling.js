@@ -16,15 +16,16 @@
 import { Transport, attempt } from "./transport.js";
 import { decodeItem, encodeItem } from "../parser/engine.js";
 
-/** UTF-8 length of a string. */
+/**
+ * UTF-8 length of a string: each byte of a character is one %XX once URI-encoded. (A lone
+ * surrogate cannot be encoded: then 3 bytes a code unit, more than it takes.)
+ */
 const utf8Length = (text) => {
-  let length = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    // 2 bytes below U+0800, 3 above; a surrogate pair (2 units) makes 4.
-    if (c > 0x7f) length += c < 0x800 || (c >= 0xd800 && c < 0xe000) ? 1 : 2;
+  try {
+    return encodeURIComponent(text).replace(/%../g, "x").length;
+  } catch {
+    return 3 * text.length;
   }
-  return length;
 };
 
 export class Polling extends Transport {

@@ -13,7 +13,7 @@
 // thrown while `onpacket` handles a packet is reported (see emitter.js `report`). Neither stops
 // the transport nor the packets after it.
 
-import { report } from "../emitter.js";
+import { invoke } from "../emitter.js";
 
 /**
  * What the engine builds each transport with.
@@ -88,11 +88,7 @@ export class Transport {
       this.sid = packet.data.sid;
       this._maxPayload = packet.data.maxPayload;
     }
-    try {
-      this.onpacket(packet);
-    } catch (err) {
-      report(err);
-    }
+    invoke(this.onpacket, this, [packet]);
   }
 
   _close(reason, clean) {
@@ -135,7 +131,7 @@ export class Transport {
       const xhr = new XMLHttpRequest();
       xhr.open(method, url);
       xhr.withCredentials = !!this._options.withCredentials;
-      if (body) xhr.setRequestHeader("Content-Type", "text/plain;charset=UTF-8");
+      // A string body goes as text/plain;charset=UTF-8.
       xhr.onload = () =>
         xhr.status == 200
           ? resolve([xhr.responseText, xhr.getResponseHeader(EVENT_ID)])
