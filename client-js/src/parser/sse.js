@@ -38,11 +38,10 @@ export class SseReader {
   }
 
   _resetEvent() {
-    /** The `data` lines of the event so far, or null. */
+    /** The `data` lines of the event so far (null for one that is not UTF-8), or null. */
     this._data = null;
     this._dataLength = 0;
     this._eventType = "";
-    this._invalidUtf8 = false;
   }
 
   push(chunk) {
@@ -96,23 +95,23 @@ export class SseReader {
     if (field == "data") {
       this._dataLength += (this._data ? 1 : 0) + value.length;
       if (this._dataLength > this._maxEventLength) return this._tooLarge(out);
+      const data = (this._data ||= []);
       try {
-        (this._data ||= []).push(utf8(value));
+        data.push(utf8(value));
       } catch {
-        this._data ||= [];
-        this._invalidUtf8 = true;
+        data.push(null);
       }
     } else if (field == "event") this._eventType = text(value);
     else if (field == "id" && !value.includes(0)) this._lastId = text(value);
   }
 
   _dispatch(out) {
-    const { _data: data, _eventType: type, _invalidUtf8: invalid } = this;
+    const { _data: data, _eventType: type } = this;
     this._resetEvent();
     if (!data || (type && type != "message" && type != "b64")) return;
     let item;
     try {
-      if (invalid) fail("InvalidUtf8");
+      if (data.includes(null)) fail("InvalidUtf8");
       const text = data.join("\n");
       item = type == "b64" ? decodeB64Event(text) : decodeItem(text);
     } catch (err) {

@@ -53,12 +53,17 @@ export class Polling extends Transport {
   }
 
   /**
-   * One long-poll GET; the next one follows as soon as it is answered. `again`: re-attaching
-   * after a failure, even while paused (what was lost may still have to come).
+   * Receives: a GET (`_get`), or the stream (streaming). `again`: re-attaching after a
+   * failure, even while paused (what was lost may still have to come).
    */
   _receive(again) {
     if (this._closed || (this._paused && !again)) return;
     this._receiving = true;
+    this._get();
+  }
+
+  /** One long-poll GET; the next one follows as soon as it is answered. */
+  _get() {
     const receiver = (this._receiver = new AbortController());
     this._request("GET", undefined, receiver.signal, this._receiveUrl()).then(
       ([body, last]) => {

@@ -19,12 +19,11 @@ export class Streaming extends Polling {
     super(options, "streaming");
   }
 
-  _receive(again) {
-    if (this._closed || (this._paused && !again)) return;
+  /** Opens the stream. */
+  _get() {
     const EventSourceImpl = this._options.EventSource || globalThis.EventSource;
     let live = true;
     let receiver;
-    this._receiving = true;
     // The end of this stream: `refused` by the server, or `upgraded` (ended by the noop of an
     // upgrade); else it ended or broke, and is re-attached.
     const end = (refused, upgraded) => {
