@@ -63,8 +63,10 @@ function walk(value, fn) {
   return value;
 }
 
-// `"num": 1.0` parses as 1; a placeholder number must be written as an integer.
-const FLOAT_NUM = /("(?:[^"\\]|\\.)*")(\s*:\s*)(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)?/g;
+// `"num": 1.0` parses as 1, but a placeholder's number must be written as an integer. (In JSON
+// that parses, `"num"` then a colon is a key named num, or the end of a key merely ending so;
+// the value of either, made a string, fails the check only in a placeholder, as it must.)
+const FLOAT_NUM = /("num"\s*:\s*)-?\d+[.eE][-+\d.eE]*/g;
 
 function checkPlaceholders(data, count) {
   const seen = new Set();
@@ -172,14 +174,8 @@ export class Decoder {
     if (bad) fail("InvalidData");
     if (array && !acked && RESERVED.includes(data[0])) fail("ReservedEvent");
     if (type > 4) {
-      checkPlaceholders(data, count);
-      if (/"num"\s*:\s*-?\d+[.eE]/.test(rest)) {
-        // Parse a copy in which such numbers are strings, which the check refuses.
-        const marked = rest.replace(FLOAT_NUM, (all, key, colon, num) =>
-          key == '"num"' && /[.eE]/.test(num) ? key + colon + '"."' : all,
-        );
-        checkPlaceholders(JSON.parse(marked), count);
-      }
+      // Checked on a copy in which numbers written as fractions are strings.
+      checkPlaceholders(JSON.parse(rest.replace(FLOAT_NUM, '$1"."')), count);
       packet.attachments = [];
     }
     if (data !== undefined) packet.data = data;
