@@ -185,7 +185,11 @@ export declare class Socket<
 
   /** Sends an event; binary (ArrayBuffer, typed arrays, DataView, Blob) may be anywhere in args. */
   emit<Ev extends keyof EmitEvents>(event: Ev, ...args: Parameters<EmitEvents[Ev]>): this;
-  /** Sends an event and resolves with the first argument of the server's ack. */
+  /**
+   * Sends an event and resolves with the first argument of the server's ack; rejects with
+   * "socket has been disconnected" when the connection is lost first (with `retries`, the
+   * emit is sent again instead), or with "operation has timed out" (`ackTimeout`).
+   */
   emitWithAck<Ev extends keyof EmitEvents>(
     event: Ev,
     ...args: AllButLast<Parameters<EmitEvents[Ev]>>
