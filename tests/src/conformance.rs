@@ -146,9 +146,143 @@ pub fn socket_io_with_recovery() -> (ferrio::FerrioLayer, Io) {
         .connect_timeout(Duration::from_secs(1))
         .connection_state_recovery(Duration::from_secs(10))
         .build_layer();
-    io.ns("/", on_connect);
+    let chaos_io = io.clone();
+    io.ns("/", move |socket: Socket| {
+        let io = chaos_io.clone();
+        async move {
+            chaos::handlers(&io, &socket);
+            on_connect(socket).await;
+        }
+    });
     (layer, io)
 }
+
+// ==== Chaos test handlers (tests/js/chaos.test.js), on the recovery namespace only ==========
+mod chaos {
+    //! What tests/js/chaos.test.js needs to count, from the server's side, what a client sent
+    //! and received while its connections are cut at random: every call handled once and in
+    //! order, every acknowledgement the server asked for received once.
+    //!
+    //! - `numbered`(room, n, ack): recorded in the socket's log, relayed to `room` as
+    //!   `relayed`(n) (the sender is in it), acked with n;
+    //! - `send-me`(count, ack): acks at once, then emits `down`(n) asking for an ack, for n in
+    //!   1..=count, one after another (the next once the last is acked), to the socket with
+    //!   this id wherever it is (a recovered socket is a new handle), recording each answer;
+    //! - `report`(ack): acks with the log {up, downAcks, downErrors, downDone}.
+    //!
+    //! The log is a socket extension, so a recovered socket keeps it and a new one starts
+    //! afresh.
+
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use ferrio::extract::{Ack, Data};
+    use ferrio::{Io, Payload, Socket};
+    use serde_json::{json, Value};
+    use tokio::sync::Notify;
+
+    /// How long `send-me` waits for each acknowledgement (across cuts and recoveries).
+    const DOWN_ACK_TIMEOUT: Duration = Duration::from_secs(10);
+    /// How long `send-me` waits at most before looking for a socket that had just gone again.
+    const RETRY_AFTER: Duration = Duration::from_millis(50);
+
+    #[derive(Debug, Default)]
+    struct Log {
+        /// The `n` of each `numbered` handled, in order.
+        up: Vec<u64>,
+        /// The arguments of each acknowledgement of a `down`, in order.
+        down_acks: Vec<Value>,
+        /// Why a `down` acknowledgement did not come, for each that did not.
+        down_errors: Vec<String>,
+        /// `send-me` has sent and seen acknowledged (or failed) all it had to.
+        down_done: bool,
+    }
+
+    /// The socket's log, and the signal that the socket (re)connected.
+    #[derive(Debug, Clone, Default)]
+    struct Shared {
+        log: Arc<Mutex<Log>>,
+        connected: Arc<Notify>,
+    }
+
+    fn shared(socket: &Socket) -> Shared {
+        if let Some(shared) = socket.extension::<Shared>() {
+            return shared;
+        }
+        let shared = Shared::default();
+        socket.insert_extension(shared.clone());
+        shared
+    }
+
+    pub(super) fn handlers(io: &Io, socket: &Socket) {
+        shared(socket).connected.notify_one();
+        let relay_io = io.clone();
+        socket.on(
+            "numbered",
+            move |socket: Socket, Data((room, n)): Data<(String, u64)>, ack: Ack| {
+                let io = relay_io.clone();
+                async move {
+                    shared(&socket).log.lock().unwrap().up.push(n);
+                    let _ = io.to(room).emit("relayed", &n);
+                    let _ = ack.send(&n);
+                }
+            },
+        );
+        let down_io = io.clone();
+        socket.on("send-me", move |socket: Socket, Data(count): Data<u64>, ack: Ack| {
+            let io = down_io.clone();
+            async move {
+                let _ = ack.send(&count);
+                tokio::spawn(send_down(io, socket, count));
+            }
+        });
+        socket.on("report", |socket: Socket, ack: Ack| async move {
+            let shared = shared(&socket);
+            let log = shared.log.lock().unwrap();
+            let report = json!({
+                "up": log.up,
+                "downAcks": log.down_acks,
+                "downErrors": log.down_errors,
+                "downDone": log.down_done,
+            });
+            drop(log);
+            let _ = ack.send(&report);
+        });
+    }
+
+    /// Emits `down`(1..=count) to the socket with `socket`'s id, each once the last is acked.
+    async fn send_down(io: Io, socket: Socket, count: u64) {
+        let Shared { log, connected } = shared(&socket);
+        let id = socket.id().clone();
+        let Some(ns) = io.of(socket.ns()) else { return };
+        let mut n = 1;
+        while n <= count {
+            // The socket as it is now: gone while the client is away, a new handle once it
+            // recovered (which signals `connected`).
+            let Some(current) = ns.get_socket(&id) else {
+                if tokio::time::timeout(DOWN_ACK_TIMEOUT, connected.notified()).await.is_err() {
+                    log.lock().unwrap().down_errors.push(format!("{n}: the socket did not come back"));
+                    break;
+                }
+                continue;
+            };
+            let answer = current.timeout(DOWN_ACK_TIMEOUT).emit_with_ack::<Payload>("down", &n).await;
+            match answer {
+                Ok(payload) => log.lock().unwrap().down_acks.push(Value::Array(payload.args)),
+                // Not sent: the socket had just gone; try again once it is back (or shortly,
+                // in case it went between the look-up and the emit).
+                Err(ferrio::AckError::Send(ferrio::SendError::Disconnected)) => {
+                    let _ = tokio::time::timeout(RETRY_AFTER, connected.notified()).await;
+                    continue;
+                }
+                Err(err) => log.lock().unwrap().down_errors.push(format!("{n}: {err}")),
+            }
+            n += 1;
+        }
+        log.lock().unwrap().down_done = true;
+    }
+}
+// ==== end of the chaos test handlers =========================================================
 
 /// How long the conformance server lets a client take to send request headers: Node's
 /// keep-alive timeout, so idle keep-alive connections close about as they would there.
