@@ -143,11 +143,23 @@ where
         return response::error(ErrorCode::Forbidden);
     }
 
+    // What a ferrio client received last on an HTTP transport: the query parameter (an
+    // `EventSource` cannot set headers), else the header an `EventSource` reconnecting sends.
+    let received = query
+        .last_event_id
+        .as_deref()
+        .or_else(|| req.headers().get("last-event-id").and_then(|v| v.to_str().ok()));
+    let received = match received.map(str::parse::<u64>) {
+        None => None,
+        Some(Ok(seq)) => Some(seq),
+        Some(Err(_)) => return response::error(ErrorCode::BadRequest),
+    };
+
     if let Some(sid) = &query.sid {
         let Some(session) = shared.sessions.get(sid.as_str()).map(|s| s.value().clone()) else {
             return response::error(ErrorCode::UnknownSid);
         };
-        return route_session(session, transport, is_upgrade, req).await;
+        return route_session(session, transport, is_upgrade, received, req).await;
     }
 
     // A handshake: a GET that opens a new session.
@@ -177,10 +189,12 @@ where
             websocket::accept_new(shared.clone(), Request::from_parts(parts, body), handshake, slot)
         }
         TransportKind::Polling => {
-            polling::get(Session::open(shared, TransportKind::Polling, handshake, slot)).await
+            let session = Session::open(shared, TransportKind::Polling, handshake, slot);
+            polling::get(session, received).await
         }
         TransportKind::Streaming => {
-            streaming::get(Session::open(shared, TransportKind::Streaming, handshake, slot))
+            let session = Session::open(shared, TransportKind::Streaming, handshake, slot);
+            streaming::get(session, received)
         }
     }
 }
@@ -190,6 +204,7 @@ async fn route_session<B, R>(
     session: Arc<Session>,
     transport: TransportKind,
     is_upgrade: bool,
+    received: Option<u64>,
     req: Request<B>,
 ) -> EngineResponse<R>
 where
@@ -207,11 +222,11 @@ where
         return response::error(ErrorCode::BadRequest);
     }
     match (transport, req.method()) {
-        (TransportKind::Polling, &Method::GET) => polling::get(session).await,
+        (TransportKind::Polling, &Method::GET) => polling::get(session, received).await,
         (TransportKind::Polling | TransportKind::Streaming, &Method::POST) => {
             polling::post(session, req).await
         }
-        (TransportKind::Streaming, &Method::GET) => streaming::get(session),
+        (TransportKind::Streaming, &Method::GET) => streaming::get(session, received),
         _ => response::error(ErrorCode::BadRequest),
     }
 }
