@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::cluster::NodeDirectory;
 use super::http::cors::Cors;
 use super::transport_kind::TransportKind;
 
@@ -60,6 +61,7 @@ pub struct EngineConfig {
     pub(crate) allow_request: Option<AllowRequest>,
     pub(crate) max_sessions: usize,
     pub(crate) max_sessions_per_ip: Option<usize>,
+    pub(crate) directory: Option<Arc<dyn NodeDirectory>>,
 }
 
 impl Default for EngineConfig {
@@ -84,6 +86,7 @@ impl fmt::Debug for EngineConfig {
             .field("allow_request", &self.allow_request.is_some())
             .field("max_sessions", &self.max_sessions)
             .field("max_sessions_per_ip", &self.max_sessions_per_ip)
+            .field("node_tag", &self.directory.as_ref().map(|d| d.node_tag().to_owned()))
             .finish_non_exhaustive()
     }
 }
@@ -112,6 +115,7 @@ impl EngineConfig {
                 allow_request: None,
                 max_sessions: 100_000,
                 max_sessions_per_ip: None,
+                directory: None,
             },
         }
     }
@@ -337,6 +341,18 @@ impl EngineConfigBuilder {
     /// `into_make_service_with_connect_info::<SocketAddr>()`); at least 1.
     pub fn max_sessions_per_ip(mut self, sessions: usize) -> Self {
         self.config.max_sessions_per_ip = Some(sessions);
+        self
+    }
+
+    /// Joins a cluster: session ids carry this node's tag, and requests for another node's
+    /// session are forwarded to it (see [`NodeDirectory`]). Cluster adapters set it; a tag
+    /// that is not [`NODE_TAG_LEN`](super::NODE_TAG_LEN) base64url characters is ignored.
+    pub fn node_directory(mut self, directory: Arc<dyn NodeDirectory>) -> Self {
+        if super::Sid::is_node_tag(directory.node_tag()) {
+            self.config.directory = Some(directory);
+        } else {
+            tracing::warn!(tag = directory.node_tag(), "not a node tag; the engine runs alone");
+        }
         self
     }
 

@@ -19,6 +19,7 @@ use tower_service::Service;
 pub use future::ResponseFuture;
 pub use layer::EngineLayer;
 
+use crate::engine::cluster::{Forwarder, FORWARDED};
 use crate::engine::http::body::{BoxError, ResponseBody};
 use crate::engine::http::cors;
 use crate::engine::http::query::EngineQuery;
@@ -27,7 +28,7 @@ use crate::engine::session::Session;
 use crate::engine::shared::Shared;
 use crate::engine::slots::Full;
 use crate::engine::transport::{polling, streaming, websocket};
-use crate::engine::{HandshakeRequest, TransportKind};
+use crate::engine::{HandshakeRequest, Sid, TransportKind};
 
 /// The engine in front of an inner service `S`; made by [`EngineLayer`].
 #[derive(Debug, Clone)]
@@ -157,6 +158,11 @@ where
 
     if let Some(sid) = &query.sid {
         let Some(session) = shared.sessions.get(sid.as_str()).map(|s| s.value().clone()) else {
+            // Another node's session: forwarded there (once: a forwarded request that does not
+            // find its session here gets the same answer as any unknown sid).
+            if let Some((owner, forwarder)) = owner_elsewhere(shared, sid, req.headers()) {
+                return forwarder.forward(owner, req, is_upgrade).await;
+            }
             return response::error(ErrorCode::UnknownSid);
         };
         return route_session(session, transport, is_upgrade, received, req).await;
@@ -197,6 +203,22 @@ where
             streaming::get(session, received)
         }
     }
+}
+
+/// The node that owns session `sid`, when it is another live node of the cluster, and the
+/// forwarder that reaches it.
+fn owner_elsewhere<'a>(
+    shared: &'a Shared,
+    sid: &str,
+    headers: &http::HeaderMap,
+) -> Option<(std::net::SocketAddr, &'a Forwarder)> {
+    let directory = shared.config.directory.as_ref()?;
+    let forwarder = shared.forwarder.as_ref()?;
+    let tag = Sid::node_tag(sid)?;
+    if tag == directory.node_tag() || headers.contains_key(FORWARDED) {
+        return None;
+    }
+    Some((directory.node_address(tag)?, forwarder))
 }
 
 /// A request for an existing session.

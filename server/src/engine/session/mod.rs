@@ -181,7 +181,10 @@ impl Session {
         slot: Slot,
     ) -> Arc<Session> {
         let config = &shared.config;
-        let sid = Sid::random();
+        let sid = match &config.directory {
+            Some(directory) => Sid::random_tagged(directory.node_tag()),
+            None => Sid::random(),
+        };
         let upgrades = if transport != TransportKind::WebSocket && config.websocket {
             vec![TransportKind::WebSocket.as_str().to_owned()]
         } else {
