@@ -19,6 +19,7 @@
 
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
 
@@ -207,14 +208,15 @@ fn env_number<T: std::str::FromStr>(name: &str) -> Option<T> {
     }
 }
 
-/// Runs `body` on the seeds of `target`, then on generated inputs until `budget` has passed
-/// or `max_cases` inputs ran.
+/// Runs `body` on the seeds of `target`, then on generated inputs until `budget` has passed,
+/// `max_cases` inputs ran or `stop` is set (another target failed; a failure sets it).
 fn fuzz(
     target: &'static str,
     body: targets::Body,
     budget: Duration,
     max_cases: u64,
     seed: u64,
+    stop: &AtomicBool,
 ) -> Outcome {
     let start = Instant::now();
     let seeds = Arc::new(seeds(target));
@@ -244,7 +246,11 @@ fn fuzz(
         }
     }
     let strategy = inputs(Arc::clone(&seeds), dictionary(target));
-    while failed.is_none() && start.elapsed() < budget && outcome.generated < max_cases {
+    while failed.is_none()
+        && start.elapsed() < budget
+        && outcome.generated < max_cases
+        && !stop.load(Ordering::Relaxed)
+    {
         let tree = match strategy.new_tree(&mut runner) {
             Ok(tree) => tree,
             Err(reason) => panic!("{target}: no input generated: {reason}"),
@@ -253,6 +259,9 @@ fn fuzz(
         if let Err(failure) = quietly(|| runner.run_one(tree, check)) {
             failed = Some(failure);
         }
+    }
+    if failed.is_some() {
+        stop.store(true, Ordering::Relaxed);
     }
     outcome.elapsed = start.elapsed();
     let cases = outcome.generated;
@@ -298,10 +307,14 @@ fn fuzz_targets_do_not_panic() {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
         now.map_or(0, |d| d.as_nanos() as u64)
     });
+    let stop = AtomicBool::new(false);
     let outcomes: Vec<Outcome> = std::thread::scope(|scope| {
         let handles: Vec<_> = targets::TARGETS
             .iter()
-            .map(|&(target, body)| scope.spawn(move || fuzz(target, body, budget, max_cases, seed)))
+            .map(|&(target, body)| {
+                let stop = &stop;
+                scope.spawn(move || fuzz(target, body, budget, max_cases, seed, stop))
+            })
             .collect();
         handles
             .into_iter()
@@ -318,7 +331,11 @@ fn fuzz_targets_do_not_panic() {
             o.generated,
             o.elapsed.as_secs_f64(),
             per_second,
-            if o.failure.is_some() { "PANIC" } else { "no panic" },
+            match (&o.failure, stop.load(Ordering::Relaxed)) {
+                (Some(_), _) => "PANIC",
+                (None, false) => "no panic",
+                (None, true) => "no panic (stopped early: another target failed)",
+            },
         );
         failures.extend(o.failure.clone());
     }
