@@ -173,8 +173,10 @@ pub async fn serve(listener: tokio::net::TcpListener, router: axum::Router) -> s
 /// `server/src/engine/transport/websocket.rs` does (kept in step by hand, since that is
 /// private): the `101` answer to a hyper upgrade, tokio-tungstenite in the server role with the
 /// same `WebSocketConfig` (4 KiB reads, 32 KiB write batches, frames and messages capped at the
-/// contract's `max_payload`), and the same answer to an oversized message: close code 1009,
-/// then the rest of what the client sends read and discarded for at most a second.
+/// contract's `max_payload`), the same bounds on writes (a write given up after the heartbeat,
+/// `ping_interval + ping_timeout`; a close after a second), and the same answer to an oversized
+/// message: close code 1009, then the rest of what the client sends read and discarded for at
+/// most a second.
 async fn autobahn_echo(mut req: axum::extract::Request) -> axum::response::Response {
     use axum::response::IntoResponse;
     use http::header;
@@ -225,9 +227,13 @@ where
     use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
     use tokio_tungstenite::tungstenite::{Message as WsMessage, Utf8Bytes};
 
-    // As ferrio's transport: `WRITE_BUFFER`, the default `ws_read_buffer_size`, `max_payload`.
+    // As ferrio's transport: `WRITE_BUFFER`, `CLOSING_GRACE`, the default `ws_read_buffer_size`,
+    // `max_payload`, and the session's `transfer_deadline()`.
     const WRITE_BUFFER: usize = 32 * 1024;
-    let max = engine_config().build().max_payload();
+    const CLOSING_GRACE: Duration = Duration::from_secs(1);
+    let contract = engine_config().build();
+    let max = contract.max_payload();
+    let write_deadline = contract.ping_interval() + contract.ping_timeout();
     let config = WebSocketConfig::default()
         .read_buffer_size(4096)
         .write_buffer_size(WRITE_BUFFER)
@@ -239,7 +245,10 @@ where
     while let Some(incoming) = ws.next().await {
         match incoming {
             Ok(message @ (WsMessage::Text(_) | WsMessage::Binary(_))) => {
-                if ws.send(message).await.is_err() {
+                if !matches!(
+                    tokio::time::timeout(write_deadline, ws.send(message)).await,
+                    Ok(Ok(()))
+                ) {
                     return;
                 }
             }
@@ -249,7 +258,7 @@ where
                     code: CloseCode::Size,
                     reason: Utf8Bytes::from_static("message too big"),
                 };
-                let _ = ws.close(Some(frame)).await;
+                let _ = tokio::time::timeout(CLOSING_GRACE, ws.close(Some(frame))).await;
                 let mut sink = vec![0u8; 8192];
                 let drain = async {
                     while let Ok(n) = ws.get_mut().read(&mut sink).await {
