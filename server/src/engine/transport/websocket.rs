@@ -278,7 +278,13 @@ async fn on_incoming(
         },
         Some(Ok(WsMessage::Binary(data))) => Ok(Packet::Binary(data)),
         Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => return true,
-        Some(Ok(WsMessage::Close(_))) | None => {
+        Some(Ok(WsMessage::Close(_))) => {
+            session.close(CloseReason::TransportClose);
+            // The reply to the client's close frame is queued: send it (RFC 6455 §5.5.1).
+            let _ = tokio::time::timeout(CLOSING_GRACE, ws.flush()).await;
+            return false;
+        }
+        None => {
             session.close(CloseReason::TransportClose);
             return false;
         }
