@@ -72,14 +72,6 @@ export class Emitter {
     return this;
   }
 
-  removeListener(event, fn) {
-    return this.off(event, fn);
-  }
-
-  removeAllListeners(event) {
-    return this.off(event);
-  }
-
   /** The listeners of `event`. */
   listeners(event) {
     return (this._listeners[event] || []).slice();
@@ -99,3 +91,6 @@ export class Emitter {
     return this;
   }
 }
+
+// socket.io-client's other names of `off`.
+Emitter.prototype.removeListener = Emitter.prototype.removeAllListeners = Emitter.prototype.off;

@@ -7,11 +7,8 @@
 import { Emitter, dict, invoke } from "./emitter.js";
 import { RESERVED } from "./parser/socket.js";
 
-/** `list` without the first `fn` (without any, when `fn` is not given). */
-const remove = (list, fn) => {
-  const i = list.indexOf(fn);
-  return fn ? list.filter((_, j) => j != i) : [];
-};
+/** `list` without `fn` (empty when `fn` is not given). */
+const remove = (list, fn) => (fn ? list.filter((f) => f != fn) : []);
 
 const CONNECT = 0;
 const DISCONNECT = 1;

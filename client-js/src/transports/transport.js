@@ -36,13 +36,8 @@ const noop = () => {};
  * socket.io-client's `details` of a "transport error": an Error (`type` "TransportError") with
  * the `description` (an HTTP status, an event) and `context` (the request, the socket).
  */
-export const details = (message, description, context) => {
-  const err = new Error(message);
-  err.type = "TransportError";
-  err.description = description;
-  err.context = context;
-  return err;
-};
+export const details = (message, description, context) =>
+  Object.assign(new Error(message), { type: "TransportError", description, context });
 
 /** What `decode(x)` returns, or the Error it throws. */
 export const attempt = (decode, x) => {
@@ -69,18 +64,6 @@ export class Transport {
     this._maxPayload = maxPayload || 1e6;
     this._options = options;
     this._closed = false;
-    /** A packet arrived. */
-    this.onpacket = noop;
-    /**
-     * The transport died on its own: "transport close" or "transport error"; the second
-     * argument tells whether the server ended it cleanly (a close frame), rather than the
-     * connection breaking; the third is socket.io-client's `details` (see `details` below).
-     */
-    this.onclose = noop;
-    /** (websocket) the connection is open. */
-    this.onopen = noop;
-    /** A received packet could not be decoded (an Error named after the decode error). */
-    this.oninvalid = noop;
   }
 
   /** The URL of this transport for the session. */
@@ -133,7 +116,7 @@ export class Transport {
    * with socket.io-client's `details` of the error. Returns what aborts it: `{abort()}`.
    */
   _request(method, body, ok, fail) {
-    const error = (status, context) => fail(details(`${method == "GET" ? "poll" : "post"} error`, status, context));
+    const error = (status, context) => fail(details(method + " error", status, context));
     if (this._options.fetch || globalThis.fetch) {
       const controller = new AbortController();
       this._fetch({ method, body, signal: controller.signal })
@@ -151,3 +134,12 @@ export class Transport {
     return xhr;
   }
 }
+
+// The callbacks the engine sets (nothing, until it does):
+// - onpacket(packet): a packet arrived;
+// - onclose(reason, clean, details): the transport died on its own: "transport close" or
+//   "transport error"; `clean` tells whether the server ended it cleanly (a close frame) rather
+//   than the connection breaking; `details` is socket.io-client's (see `details` above);
+// - onopen(): (websocket) the connection is open;
+// - oninvalid(error): a received packet could not be decoded (an Error named after the error).
+Transport.prototype.onpacket = Transport.prototype.onclose = Transport.prototype.onopen = Transport.prototype.oninvalid = noop;
