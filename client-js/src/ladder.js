@@ -62,8 +62,10 @@ export const deadline = (rtt, timeout, attempt = 0, last = false) =>
 
 /**
  * How long a websocket that opened may take to deliver the open packet, from its `open` event:
- * twice the time the connection took to open (a slow network is slow for both), at least 750
- * ms, capped by `timeout`. The server sends the open packet right after the 101 response, so
- * silence past this means a proxy that answered the upgrade and forwards nothing.
+ * twice the time the connection took to open (a slow network is slow for both: the open
+ * packet needs at most one more trip), at least 500 ms, capped by `timeout`. The server sends
+ * the open packet right after the 101 response, so silence past this means a proxy that
+ * answered the upgrade and forwards nothing. (A wrong verdict costs a detour, not websocket:
+ * from the next rung the engine probes websocket again and upgrades.)
  */
-export const silence = (opened, timeout) => Math.min(timeout, Math.max(750, 2 * opened));
+export const silence = (opened, timeout) => Math.min(timeout, Math.max(500, 2 * opened));

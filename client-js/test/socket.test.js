@@ -659,14 +659,14 @@ describe("a websocket that opens and stays silent (a proxy answered 101, forward
     return s;
   };
 
-  it("moves down the ladder 750 ms after the websocket opened, not at the 3 s deadline", async () => {
+  it("moves down the ladder 500 ms after the websocket opened, not at the 3 s deadline", async () => {
     const s = open(slowWebSocket(5, null));
     const t0 = Date.now();
     await next(s, "connect", 2500);
     assert.equal(s.transport, "polling");
     const [ws] = s.io.negotiation;
     assert.equal(ws.reason, "silent");
-    assert.ok(ws.ms >= 740 && ws.ms < 1500, `websocket given up after ${ws.ms} ms`);
+    assert.ok(ws.ms >= 490 && ws.ms < 1500, `websocket given up after ${ws.ms} ms`);
     assert.ok(Date.now() - t0 < 1600);
   });
 
