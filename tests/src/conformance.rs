@@ -9,7 +9,7 @@ use ferrio::engine::{
     CloseReason, EngineConfig, EngineConfigBuilder, EngineHandler, EngineIo, EngineSocket, Message,
 };
 use ferrio::extract::{Ack, Data};
-use ferrio::{ConnectError, Cors, Ferrio, Io, Payload, Socket};
+use ferrio::{Binary, ConnectError, Cors, Ferrio, Io, Payload, Socket};
 use serde_json::{json, Value};
 
 /// The conformance application and the handles tests use to look inside it.
@@ -83,6 +83,11 @@ async fn on_connect(socket: Socket) {
             let _ = socket.emit("answer-received", answer);
         }
     });
+    // Binary from the server, for clients that cannot send any (a browser without typed arrays).
+    socket.on("bytes", |socket: Socket| async move {
+        let bytes = Binary(bytes::Bytes::from_static(&[0, 1, 2, 127, 128, 254, 255]));
+        let _ = socket.emit("bytes", &bytes);
+    });
     socket.on("bye", |socket: Socket| async move { socket.disconnect() });
     socket.on("drop", |socket: Socket| async move { socket.engine().close() });
     socket.on("message", |socket: Socket, payload: Payload| async move {
@@ -105,7 +110,9 @@ async fn admin_auth(Data(auth): Data<Value>) -> Result<(), ConnectError> {
 /// The Socket.IO server of the contract: the handlers above on `/`, `/custom` and `/admin`.
 pub fn socket_io() -> (ferrio::FerrioLayer, Io) {
     let (layer, io) = Ferrio::builder()
-        .engine_config(engine_config().path("/socket.io/").serve_client(true))
+        .engine_config(
+            engine_config().path("/socket.io/").serve_client(true).serve_socket_io_js(true),
+        )
         .connect_timeout(Duration::from_secs(1))
         .build_layer();
     io.ns("/", on_connect);

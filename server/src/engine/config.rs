@@ -57,6 +57,7 @@ pub struct EngineConfig {
     pub(crate) ws_read_buffer_size: usize,
     pub(crate) streaming_budget: usize,
     pub(crate) serve_client: bool,
+    pub(crate) serve_socket_io_js: bool,
     pub(crate) cors: Option<Cors>,
     pub(crate) allow_request: Option<AllowRequest>,
     pub(crate) max_sessions: usize,
@@ -111,6 +112,7 @@ impl EngineConfig {
                 ws_read_buffer_size: 4096,
                 streaming_budget: 128 * 1024,
                 serve_client: false,
+                serve_socket_io_js: false,
                 cors: None,
                 allow_request: None,
                 max_sessions: 100_000,
@@ -304,9 +306,19 @@ impl EngineConfigBuilder {
     }
 
     /// Whether to serve the bundled browser client at `{path}ferrio.js` (and the modules it
-    /// imports). Default off for a raw engine; the Socket.IO builder turns it on.
+    /// imports) and the classic script at `{path}ferrio.min.js`. Default off for a raw engine;
+    /// the Socket.IO builder turns it on.
     pub fn serve_client(mut self, serve: bool) -> Self {
         self.config.serve_client = serve;
+        self
+    }
+
+    /// Whether to serve the classic-script client (`{path}ferrio.min.js`, global `io`) at
+    /// `{path}socket.io.js` too, for pages written for Socket.IO's
+    /// `<script src="/socket.io/socket.io.js">`. Default off; needs
+    /// [`serve_client`](Self::serve_client).
+    pub fn serve_socket_io_js(mut self, serve: bool) -> Self {
+        self.config.serve_socket_io_js = serve;
         self
     }
 

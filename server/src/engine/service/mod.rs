@@ -83,7 +83,7 @@ where
         }
         if config.serve_client {
             if let Some(name) = path.strip_prefix(config.path.as_str()) {
-                if let Some(res) = client_files::serve(req.method(), name, req.headers()) {
+                if let Some(res) = client_files::serve(req.method(), name, req.headers(), config) {
                     return ResponseFuture::engine(Box::pin(std::future::ready(res)));
                 }
             }
