@@ -1,11 +1,14 @@
 // A Socket is the application's handle on one namespace: emit/on, acks (with timeouts),
 // buffering while disconnected, and the connect / disconnect lifecycle.
 //
-// Events: "connect", "connect_error" (Error with .data), "disconnect" (reason),
+// Events: "connect", "connect_error" (Error with .data), "disconnect" (reason, details),
 // "transport" (name), and every event the server emits.
 
 import { Emitter, dict, invoke } from "./emitter.js";
 import { RESERVED } from "./parser/socket.js";
+
+/** `list` without `fn` (empty when `fn` is not given). */
+const remove = (list, fn) => (fn ? list.filter((f) => f != fn) : []);
 
 const CONNECT = 0;
 const DISCONNECT = 1;
@@ -50,6 +53,7 @@ export class Socket extends Emitter {
     /** Flags for the next emit: {timeout?, volatile?}. */
     this._flags = {};
     this._anyListeners = [];
+    this._anyOutgoingListeners = [];
     // `_subscriptions`: the disposers of the Manager subscriptions, while the socket is active.
     // Connection state recovery: the session id and the offset of the last event received
     // (`_pid`, `_offset`), sent back with the next CONNECT.
@@ -75,10 +79,10 @@ export class Socket extends Emitter {
     const io = this.io;
     if (this.connected) return this;
     this._subscriptions ||= [
-      io.on("open", () => this._onopen()),
-      io.on("error", (err) => this.connected || this._emit("connect_error", err)),
-      io.on("close", (reason) => this._onclose(reason)),
-      io.on("transport", () => this._transport()),
+      io.subscribe("open", () => this._onopen()),
+      io.subscribe("error", (err) => this.connected || this._emit("connect_error", err)),
+      io.subscribe("close", (reason, details) => this._onclose(reason, details)),
+      io.subscribe("transport", () => this._transport()),
     ];
     if (!io._reconnecting) io.open();
     if (io._state == "open") this._onopen();
@@ -113,7 +117,7 @@ export class Socket extends Emitter {
       this._drain();
     } else {
       if (fn) this._ack(packet.id, fn, flags.timeout);
-      if (this.connected) this._packet(packet);
+      if (this.connected) this._send(packet);
       else if (!flags.volatile) this.sendBuffer.push(packet);
     }
     return this;
@@ -142,12 +146,19 @@ export class Socket extends Emitter {
       timeout,
       true,
     );
+    this._send(packet);
+  }
+
+  /** Sends an EVENT packet, after telling the onAnyOutgoing listeners. */
+  _send(packet) {
+    for (const fn of this._anyOutgoingListeners.slice()) invoke(fn, this, packet.data);
     this._packet(packet);
   }
 
   /**
    * Emits `event` and resolves with the server's first acknowledgement argument; rejects on a
-   * timeout, or when the connection is lost first (as socket.io-client).
+   * timeout, or when the connection is lost first (as socket.io-client). (Only where `Promise`
+   * exists; ack callbacks work everywhere.)
    */
   emitWithAck(event, ...args) {
     return new Promise((resolve, reject) => {
@@ -177,12 +188,42 @@ export class Socket extends Emitter {
   /** Adds a listener of every incoming event: `fn(event, ...args)`. */
   onAny(fn) {
     this._anyListeners.push(fn);
-    return () => this.offAny(fn);
+    return this;
+  }
+
+  /** Adds a listener of every incoming event, before the others. */
+  prependAny(fn) {
+    this._anyListeners.unshift(fn);
+    return this;
   }
 
   offAny(fn) {
-    this._anyListeners = fn ? this._anyListeners.filter((f) => f != fn) : [];
+    this._anyListeners = remove(this._anyListeners, fn);
     return this;
+  }
+
+  listenersAny() {
+    return this._anyListeners.slice();
+  }
+
+  /** Adds a listener of every event sent: `fn(event, ...args)` (without the ack callback). */
+  onAnyOutgoing(fn) {
+    this._anyOutgoingListeners.push(fn);
+    return this;
+  }
+
+  prependAnyOutgoing(fn) {
+    this._anyOutgoingListeners.unshift(fn);
+    return this;
+  }
+
+  offAnyOutgoing(fn) {
+    this._anyOutgoingListeners = remove(this._anyOutgoingListeners, fn);
+    return this;
+  }
+
+  listenersAnyOutgoing() {
+    return this._anyOutgoingListeners.slice();
   }
 
   /** Disconnects from the namespace; does not reconnect. */
@@ -242,7 +283,7 @@ export class Socket extends Emitter {
       if (this.recovered) this._sentAcks.forEach((ack) => this._packet(ack));
       else this._sentAcks = [];
       this._receiveBuffer.splice(0).forEach((dispatch) => dispatch());
-      this.sendBuffer.splice(0).forEach((queued) => this._packet(queued));
+      this.sendBuffer.splice(0).forEach((queued) => this._send(queued));
       this._drain(true);
       this._transport();
       this._emit("connect");
@@ -257,7 +298,7 @@ export class Socket extends Emitter {
           sent = true;
           const ack = { type: ACK, id: packet.id, data: res };
           this._packet(ack);
-          if (this._pid && this._sentAcks.push(ack) > 32) this._sentAcks.shift();
+          if (this._sentAcks.push(ack) > 32) this._sentAcks.shift();
         });
       }
       const dispatch = () => {
@@ -296,14 +337,17 @@ export class Socket extends Emitter {
     this.io._destroy(this);
   }
 
-  _onclose(reason) {
+  _onclose(reason, details) {
     if (!this.connected) return;
     this.connected = false;
     this.id = undefined;
-    this._emit("disconnect", reason);
+    this._emit("disconnect", reason, details);
     // Acks of packets already sent will never come; those waiting in the buffer may.
     for (const id in this._acks) {
       if (!this.sendBuffer.some((queued) => queued.id == id)) this._acks[id](new Error("socket has been disconnected"));
     }
   }
 }
+
+// emitWithAck exists only where Promise does (the classic build runs without it).
+if (typeof Promise == "undefined") Socket.prototype.emitWithAck = undefined;

@@ -10,8 +10,11 @@ import { decodeItem, decodeText } from "./engine.js";
 const LF = 10;
 const CR = 13;
 const COLON = 58;
-/** UTF-8 text of a field name or value (a byte order mark there is kept, as in any field). */
-const text = (bytes) => new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes);
+/**
+ * UTF-8 text of a field name or value (a byte order mark there is kept, as in any field); a
+ * line that is not UTF-8 outside `data` stops the stream (read as a cut).
+ */
+const text = utf8;
 
 /** Decodes the data of a `b64` SSE event: base64 of the UTF-8 text of a text packet. */
 export const decodeB64Event = (data) => decodeText(utf8(fromBase64(data)));
@@ -52,13 +55,12 @@ export class SseReader {
       // The LF of a CRLF: the CR ended the line.
       if (c == LF && this._afterCR) lineStart = i + 1;
       else if (c == CR || c == LF) {
-        const parts = this._lineParts;
-        parts.push(chunk.subarray(lineStart, i));
+        // The line in one array.
+        const line = new Uint8Array(this._lineLength + i - lineStart);
+        let at = 0;
+        for (const part of [...this._lineParts, chunk.subarray(lineStart, i)]) line.set(part, at), (at += part.length);
         this._lineParts = [];
         this._lineLength = 0;
-        // The line in one array.
-        const line = new Uint8Array(parts.reduce((length, part) => length + part.length, 0));
-        parts.reduce((at, part) => (line.set(part, at), at + part.length), 0);
         this._line(line, out);
         lineStart = i + 1;
       }

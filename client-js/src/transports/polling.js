@@ -41,15 +41,11 @@ export class Polling extends Transport {
     this._received = 0;
     /** Receives that failed in a row. */
     this._failures = 0;
+    this._fail = (details) => this._close("transport error", false, details);
   }
 
   open() {
     this._receive();
-  }
-
-  /** The URL of a GET: it says what was received. */
-  _receiveUrl() {
-    return this._url("&lastEventId=" + this._received);
   }
 
   /**
@@ -64,42 +60,44 @@ export class Polling extends Transport {
 
   /** One long-poll GET; the next one follows as soon as it is answered. */
   _get() {
-    const receiver = (this._receiver = new AbortController());
-    this._request("GET", undefined, receiver.signal, this._receiveUrl()).then(
-      ([body, last]) => {
+    this._receiver = this._request(
+      "GET",
+      null,
+      (body, last) => {
         this._receiving = false;
-        this._failures = 0;
         // Each packet on its own: an undecodable one does not cost the others.
         const items = body.split("\x1e");
         items.forEach((item, i) => this._take(attempt(decodeItem, item), last && last - items.length + 1 + i));
         this._paused ? this._checkDrained() : this._receive();
       },
-      (err) => {
+      (details) => {
         this._receiving = false;
-        this._reattach(err.message > 0);
+        this._reattach(details);
       },
     );
   }
 
   /**
    * A received packet (or the Error of an undecodable one) numbered `seq` (unnumbered: not a
-   * positive number). One received already is skipped, but for a noop or a close: they end
-   * a response or a stream unnumbered, and an SSE event without an id carries the one before.
+   * positive number): receiving works again (no failure in a row). One received already is
+   * skipped, but for a noop or a close: they end a response or a stream unnumbered, and an SSE
+   * event without an id carries the one before.
    */
   _take(item, seq) {
+    this._failures = 0;
     if (seq > this._received) this._received = seq;
     else if (seq > 0 && item.type != "noop" && item.type != "close") return;
     this._packet(item);
   }
 
   /**
-   * The GET (or the stream) failed or ended: re-attach at once, at most 3 times in a row;
-   * the transport is lost when the server `refused` (answered with an error), or when this
-   * was the handshake.
+   * The GET (or the stream) failed or ended (socket.io-client's `details` of why): re-attach
+   * at once, at most 3 times in a row; the transport is lost when the server `refused` (by
+   * default: answered with an error status), or when this was the handshake.
    */
-  _reattach(refused) {
+  _reattach(details, refused = details.description > 0) {
     if (this._closed) return;
-    if (refused || !this.sid || ++this._failures > 3) this._close("transport error");
+    if (refused || !this.sid || ++this._failures > 3) this._fail(details);
     else this._receive(true);
   }
 
@@ -122,13 +120,15 @@ export class Polling extends Transport {
     }
     queue.splice(0, items.length);
     this._sending = true;
-    this._request("POST", items.join("\x1e")).then(
+    this._request(
+      "POST",
+      items.join("\x1e"),
       () => {
         this._sending = false;
         this._post();
         this._checkDrained();
       },
-      () => this._close("transport error"),
+      this._fail,
     );
   }
 

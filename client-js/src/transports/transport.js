@@ -34,6 +34,12 @@ const noop = () => {};
 
 /** The response header of a polling answer that numbers its last packet. */
 const EVENT_ID = "X-Ferrio-Event-Id";
+/**
+ * socket.io-client's `details` of a "transport error": an Error (`type` "TransportError") with
+ * the `description` (an HTTP status, an event) and `context` (the request, the socket).
+ */
+export const details = (message, description, context) =>
+  Object.assign(new Error(message), { type: "TransportError", description, context });
 
 /** What `decode(x)` returns, or the Error it throws. */
 export const attempt = (decode, x) => {
@@ -60,24 +66,16 @@ export class Transport {
     this._maxPayload = maxPayload || 1e6;
     this._options = options;
     // `_closed`: unset until closed.
-    /** A packet arrived. */
-    this.onpacket = noop;
-    /**
-     * The transport died on its own: "transport close" or "transport error"; the second
-     * argument tells whether the server ended it cleanly (a close frame), rather than the
-     * connection breaking.
-     */
-    this.onclose = noop;
-    /** (websocket) the connection is open. */
-    this.onopen = noop;
-    /** A received packet could not be decoded (an Error named after the decode error). */
-    this.oninvalid = noop;
   }
 
-  /** The URL of this transport for the session, with `extra` parameters ("&a=1"). */
-  _url(extra = "") {
+  /**
+   * The URL of this transport for the session; on the HTTP transports, it says the highest
+   * packet number received (`lastEventId`, see polling.js).
+   */
+  _url() {
     const sid = this.sid ? "&sid=" + this.sid : "";
-    return `${this._endpoint}?EIO=4&transport=${this.name}${sid}${extra}${this._query ? "&" + this._query : ""}`;
+    const received = this._received >= 0 ? "&lastEventId=" + this._received : "";
+    return `${this._endpoint}?EIO=4&transport=${this.name}${sid}${received}${this._query ? "&" + this._query : ""}`;
   }
 
   /** A received item: a packet, or the Error its decoding threw. */
@@ -91,10 +89,10 @@ export class Transport {
     invoke(this.onpacket, this, [packet]);
   }
 
-  _close(reason, clean) {
+  _close(reason, clean, details) {
     if (this._closed) return;
     this.close();
-    this.onclose(reason, clean);
+    this.onclose(reason, clean, details);
   }
 
   close() {
@@ -108,37 +106,50 @@ export class Transport {
   resume() {}
 
   /** fetch() of `url`, with the credentials the options ask for. */
-  _fetch(url, init) {
+  _fetch(init) {
     const fetch = this._options.fetch || globalThis.fetch;
     const credentials = this._options.withCredentials ? "include" : "same-origin";
-    return fetch(url, { credentials, cache: "no-store", ...init });
+    return fetch(this._url(), { credentials, cache: "no-store", ...init });
   }
 
   /**
-   * An HTTP request to `url` with fetch, or XMLHttpRequest where fetch is missing. Resolves
-   * with the response text of a 200 and its `X-Ferrio-Event-Id` header (the number of the
-   * last packet of a polling answer; null without); rejects otherwise, with an Error whose
-   * message is the HTTP status when the server answered.
+   * An HTTP request to `url` with fetch, or XMLHttpRequest where fetch is missing (no Promise
+   * nor AbortController needed then). Calls `ok` with the response text of a 200 and its
+   * `X-Ferrio-Event-Id` header (the number of the last packet of a polling answer; null
+   * without), else `fail` with socket.io-client's `details` of the error, whose `description`
+   * is the HTTP status when the server answered. Returns what aborts it: `{abort()}`.
    */
-  _request(method, body, signal, url = this._url()) {
+  _request(method, body, ok, fail) {
+    const error = (status, context) => fail(details(method + " error", status, context));
     if (this._options.fetch || globalThis.fetch) {
-      return this._fetch(url, { method, body, signal }).then((response) => {
-        if (!response.ok) throw new Error(response.status);
-        return response.text().then((text) => [text, response.headers.get(EVENT_ID)]);
-      });
+      const controller = new AbortController();
+      let last;
+      this._fetch({ method, body, signal: controller.signal })
+        .then((response) => {
+          last = response.headers.get(EVENT_ID);
+          return response.ok ? response.text() : Promise.reject(response.status);
+        })
+        .then((text) => ok(text, last), error);
+      return controller;
     }
-    return new Promise((resolve, reject) => {
-      const xhr = new XMLHttpRequest();
-      xhr.open(method, url);
-      xhr.withCredentials = !!this._options.withCredentials;
-      // A string body goes as text/plain;charset=UTF-8.
-      xhr.onload = () =>
-        xhr.status == 200
-          ? resolve([xhr.responseText, xhr.getResponseHeader(EVENT_ID)])
-          : reject(new Error(xhr.status));
-      xhr.onerror = xhr.onabort = reject;
-      signal?.addEventListener("abort", () => xhr.abort());
-      xhr.send(body);
-    });
+    const xhr = new XMLHttpRequest();
+    xhr.open(method, this._url());
+    xhr.withCredentials = !!this._options.withCredentials;
+    if (body) xhr.setRequestHeader("Content-Type", "text/plain;charset=UTF-8");
+    // readystatechange, which every XMLHttpRequest has: DONE after a response, an error or abort.
+    xhr.onreadystatechange = () =>
+      xhr.readyState == 4 &&
+      (xhr.status == 200 ? ok(xhr.responseText, xhr.getResponseHeader(EVENT_ID)) : error(xhr.status, xhr));
+    xhr.send(body);
+    return xhr;
   }
 }
+
+// The callbacks the engine sets (nothing, until it does):
+// - onpacket(packet): a packet arrived;
+// - onclose(reason, clean, details): the transport died on its own: "transport close" or
+//   "transport error"; `clean` tells whether the server ended it cleanly (a close frame) rather
+//   than the connection breaking; `details` is socket.io-client's (see `details` above);
+// - onopen(): (websocket) the connection is open;
+// - oninvalid(error): a received packet could not be decoded (an Error named after the error).
+Transport.prototype.onpacket = Transport.prototype.onclose = Transport.prototype.onopen = Transport.prototype.oninvalid = noop;
