@@ -176,7 +176,8 @@ mod chaos {
     //! - `send-me`(count, ack): acks at once, then emits `down`(n) asking for an ack, for n in
     //!   1..=count, one after another (the next once the last is acked), to the socket with
     //!   this id wherever it is (a recovered socket is a new handle), recording each answer;
-    //! - `report`(ack): acks with the log {up, downAcks, downErrors, downDone}.
+    //! - `report`(ack): acks with the log {up, downAcks, downErrors, downDone}, once a
+    //!   `send-me` run is done (or after `DOWN_ACK_TIMEOUT`).
     //!
     //! The log is a socket extension, so a recovered socket keeps it and a new one starts
     //! afresh.
@@ -187,7 +188,7 @@ mod chaos {
     use ferrio::extract::{Ack, Data};
     use ferrio::{Io, Payload, Socket};
     use serde_json::{json, Value};
-    use tokio::sync::Notify;
+    use tokio::sync::{watch, Notify};
 
     /// How long `send-me` waits for each acknowledgement (across cuts and recoveries).
     const DOWN_ACK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -206,18 +207,24 @@ mod chaos {
         down_done: bool,
     }
 
-    /// The socket's log, and the signal that the socket (re)connected.
-    #[derive(Debug, Clone, Default)]
+    /// The socket's log, the signal that the socket (re)connected, and whether a `send-me` run
+    /// is going on (`Some(false)`) or done (`Some(true)`).
+    #[derive(Debug, Clone)]
     struct Shared {
         log: Arc<Mutex<Log>>,
         connected: Arc<Notify>,
+        down: Arc<watch::Sender<Option<bool>>>,
     }
 
     fn shared(socket: &Socket) -> Shared {
         if let Some(shared) = socket.extension::<Shared>() {
             return shared;
         }
-        let shared = Shared::default();
+        let shared = Shared {
+            log: Arc::default(),
+            connected: Arc::default(),
+            down: Arc::new(watch::Sender::new(None)),
+        };
         socket.insert_extension(shared.clone());
         shared
     }
@@ -240,12 +247,16 @@ mod chaos {
         socket.on("send-me", move |socket: Socket, Data(count): Data<u64>, ack: Ack| {
             let io = down_io.clone();
             async move {
+                shared(&socket).down.send_replace(Some(false));
                 let _ = ack.send(&count);
                 tokio::spawn(send_down(io, socket, count));
             }
         });
         socket.on("report", |socket: Socket, ack: Ack| async move {
             let shared = shared(&socket);
+            // The last acknowledgement may still be on its way to the log.
+            let mut down = shared.down.subscribe();
+            let _ = tokio::time::timeout(DOWN_ACK_TIMEOUT, down.wait_for(|d| *d != Some(false))).await;
             let log = shared.log.lock().unwrap();
             let report = json!({
                 "up": log.up,
@@ -260,11 +271,11 @@ mod chaos {
 
     /// Emits `down`(1..=count) to the socket with `socket`'s id, each once the last is acked.
     async fn send_down(io: Io, socket: Socket, count: u64) {
-        let Shared { log, connected } = shared(&socket);
+        let Shared { log, connected, down } = shared(&socket);
         let id = socket.id().clone();
-        let Some(ns) = io.of(socket.ns()) else { return };
+        let ns = io.of(socket.ns());
         let mut n = 1;
-        while n <= count {
+        while let (Some(ns), true) = (&ns, n <= count) {
             // The socket as it is now: gone while the client is away, a new handle once it
             // recovered (which signals `connected`).
             let Some(current) = ns.get_socket(&id) else {
@@ -288,6 +299,7 @@ mod chaos {
             n += 1;
         }
         log.lock().unwrap().down_done = true;
+        down.send_replace(Some(true));
     }
 }
 // ==== end of the chaos test handlers =========================================================

@@ -4,14 +4,14 @@
 //
 // Nothing received is lost with a connection: a ferrio server numbers the packets its HTTP
 // transports hand out (1, 2, 3…; a polling answer names its last one in `X-Ferrio-Event-Id`,
-// an SSE event in its `id`), every GET says the highest number received (`lastEventId`, 0 on
-// the handshake), and the server keeps what it handed out until a later GET (or a pong)
-// confirms it. A GET or stream that fails is re-attached at once with the same sid: the
-// server ends the one it still believes attached and sends again what followed, in order;
-// packets received already are skipped. After 3 failures in a row, or when the server
-// refuses (the session is gone), the transport is lost ("transport error"). A failed POST
-// loses the transport at once: it may or may not have been applied, and sending it again
-// could apply it twice.
+// an SSE event in its `id`), every request says the highest number received (`lastEventId`,
+// 0 on the handshake; see Transport._url), and the server keeps what it handed out until a
+// later request (or a pong) confirms it. A GET or stream that fails is re-attached at once
+// with the same sid: the server ends the one it still believes attached and sends again what
+// followed, in order; packets received already are skipped. After 3 failures in a row, or
+// when the server refuses (the session is gone), the transport is lost ("transport error").
+// A failed POST loses the transport at once: it may or may not have been applied, and sending
+// it again could apply it twice.
 
 import { Transport, attempt } from "./transport.js";
 import { decodeItem, encodeItem } from "../parser/engine.js";
