@@ -15,7 +15,8 @@
 //
 // The cuts are placed by a PRNG whose seed is printed; CHAOS_SEED=<seed> replays the same
 // plan (the moments still depend on timing). CHAOS_COUNT (default 2000) and CHAOS_CUTS
-// (default 12) change the sizes. The server handlers are in tests/src/conformance.rs (`mod
+// (default 12) change the sizes; CHAOS_DEBUG=1 prints what a client saw around its first
+// duplicate down message. The server handlers are in tests/src/conformance.rs (`mod
 // chaos`). FERRIO_URL: the conformance server (default http://127.0.0.1:3000); the file is
 // skipped against a server without `/recovery/` (the Node reference).
 

@@ -182,7 +182,7 @@ mod chaos {
     //! The log is a socket extension, so a recovered socket keeps it and a new one starts
     //! afresh.
 
-    use std::sync::{Arc, Mutex};
+    use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
     use std::time::Duration;
 
     use ferrio::extract::{Ack, Data};
@@ -216,6 +216,10 @@ mod chaos {
         down: Arc<watch::Sender<Option<bool>>>,
     }
 
+    fn lock(log: &Mutex<Log>) -> MutexGuard<'_, Log> {
+        log.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn shared(socket: &Socket) -> Shared {
         if let Some(shared) = socket.extension::<Shared>() {
             return shared;
@@ -237,7 +241,7 @@ mod chaos {
             move |socket: Socket, Data((room, n)): Data<(String, u64)>, ack: Ack| {
                 let io = relay_io.clone();
                 async move {
-                    shared(&socket).log.lock().unwrap().up.push(n);
+                    lock(&shared(&socket).log).up.push(n);
                     let _ = io.to(room).emit("relayed", &n);
                     let _ = ack.send(&n);
                 }
@@ -256,8 +260,9 @@ mod chaos {
             let shared = shared(&socket);
             // The last acknowledgement may still be on its way to the log.
             let mut down = shared.down.subscribe();
-            let _ = tokio::time::timeout(DOWN_ACK_TIMEOUT, down.wait_for(|d| *d != Some(false))).await;
-            let log = shared.log.lock().unwrap();
+            let _ =
+                tokio::time::timeout(DOWN_ACK_TIMEOUT, down.wait_for(|d| *d != Some(false))).await;
+            let log = lock(&shared.log);
             let report = json!({
                 "up": log.up,
                 "downAcks": log.down_acks,
@@ -280,25 +285,28 @@ mod chaos {
             // recovered (which signals `connected`).
             let Some(current) = ns.get_socket(&id) else {
                 if tokio::time::timeout(DOWN_ACK_TIMEOUT, connected.notified()).await.is_err() {
-                    log.lock().unwrap().down_errors.push(format!("{n}: the socket did not come back"));
+                    lock(&log).down_errors.push(format!("{n}: the socket did not come back"));
                     break;
                 }
                 continue;
             };
-            let answer = current.timeout(DOWN_ACK_TIMEOUT).emit_with_ack::<Payload>("down", &n).await;
+            let answer =
+                current.timeout(DOWN_ACK_TIMEOUT).emit_with_ack::<Payload>("down", &n).await;
             match answer {
-                Ok(payload) => log.lock().unwrap().down_acks.push(Value::Array(payload.args)),
+                Ok(payload) => lock(&log).down_acks.push(Value::Array(payload.args)),
                 // Not sent: the socket had just gone; try again once it is back (or shortly,
-                // in case it went between the look-up and the emit).
+                // in case it went between the look-up and the emit). An emit that failed must
+                // not reach the client later (kept for recovery), or it gets it twice: the
+                // chaos test counts that.
                 Err(ferrio::AckError::Send(ferrio::SendError::Disconnected)) => {
                     let _ = tokio::time::timeout(RETRY_AFTER, connected.notified()).await;
                     continue;
                 }
-                Err(err) => log.lock().unwrap().down_errors.push(format!("{n}: {err}")),
+                Err(err) => lock(&log).down_errors.push(format!("{n}: {err}")),
             }
             n += 1;
         }
-        log.lock().unwrap().down_done = true;
+        lock(&log).down_done = true;
         down.send_replace(Some(true));
     }
 }
