@@ -368,8 +368,9 @@ describe("chaos: the official socket.io-client, for comparison", { concurrency: 
         `official-${name}`,
         official,
         { transports, retries: 1000, ackTimeout: 2000, reconnectionDelay: 20, reconnectionDelayMax: 100, timeout: 3000 },
-        // Its retry queue may be stuck: ask for the report twice at most.
-        { deadline: OFFICIAL_MS, reportTries: [2, 2000] },
+        // Its retry queue may be stuck: ask for the report twice at most (the server waits up to
+        // 2 s for its down stream to end).
+        { deadline: OFFICIAL_MS, reportTries: [2, 4000] },
       );
     });
   }

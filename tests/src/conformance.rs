@@ -177,7 +177,7 @@ mod chaos {
     //!   1..=count, one after another (the next once the last is acked), to the socket with
     //!   this id wherever it is (a recovered socket is a new handle), recording each answer;
     //! - `report`(ack): acks with the log {up, downAcks, downErrors, downDone}, once a
-    //!   `send-me` run is done (or after `DOWN_ACK_TIMEOUT`).
+    //!   `send-me` run is done (or after `REPORT_WAIT`).
     //!
     //! The log is a socket extension, so a recovered socket keeps it and a new one starts
     //! afresh.
@@ -192,6 +192,8 @@ mod chaos {
 
     /// How long `send-me` waits for each acknowledgement (across cuts and recoveries).
     const DOWN_ACK_TIMEOUT: Duration = Duration::from_secs(10);
+    /// How long `report` waits at most for the end of a `send-me` run.
+    const REPORT_WAIT: Duration = Duration::from_secs(2);
     /// How long `send-me` waits at most before looking for a socket that had just gone again.
     const RETRY_AFTER: Duration = Duration::from_millis(50);
 
@@ -260,8 +262,7 @@ mod chaos {
             let shared = shared(&socket);
             // The last acknowledgement may still be on its way to the log.
             let mut down = shared.down.subscribe();
-            let _ =
-                tokio::time::timeout(DOWN_ACK_TIMEOUT, down.wait_for(|d| *d != Some(false))).await;
+            let _ = tokio::time::timeout(REPORT_WAIT, down.wait_for(|d| *d != Some(false))).await;
             let log = lock(&shared.log);
             let report = json!({
                 "up": log.up,
