@@ -178,6 +178,25 @@ describe("retries", () => {
     await assert.rejects(lost, /socket has been disconnected/);
   });
 
+  it("without a timeout, emitWithAck rejects when the connection breaks; a plain ack callback is dropped", async () => {
+    const server = fakeServer();
+    const s = connect(server);
+    await next(s, "connect");
+    const lost = s.emitWithAck("a");
+    let called = false;
+    s.emit("b", () => (called = true));
+    await server.frame('421["b"]');
+    server.ws().drop();
+    await assert.rejects(lost, /socket has been disconnected/);
+    await next(s, "connect");
+    // A late answer for the dropped callback is ignored.
+    const after = next(s, "after");
+    server.ws().push('431["late"]');
+    server.ws().push('42["after"]');
+    await after;
+    assert.equal(called, false);
+  });
+
   it("volatile emits skip the queue", async () => {
     const server = fakeServer();
     const s = connect(server, { retries: 3 });
