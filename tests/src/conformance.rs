@@ -31,7 +31,7 @@ impl std::fmt::Debug for App {
 
 /// Sends every message back to its sender, text as text and binary as binary.
 #[derive(Debug)]
-struct Echo;
+pub struct Echo;
 
 impl EngineHandler for Echo {
     fn on_connect(&self, _socket: EngineSocket) {}

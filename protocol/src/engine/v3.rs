@@ -26,6 +26,7 @@
 use bytes::Bytes;
 
 use super::{Frame, Packet};
+use crate::decimal::push_decimal;
 use crate::{b64, DecodeError, Str};
 
 /// The packet type byte of a binary message.
@@ -198,13 +199,12 @@ pub fn encode<'a>(frames: impl IntoIterator<Item = &'a Frame>, out: &mut Vec<u8>
     for frame in frames {
         match frame {
             Frame::Text(text) => {
-                out.extend_from_slice(utf16_len(text.as_str()).to_string().as_bytes());
+                push_decimal(out, utf16_len(text.as_str()) as u64);
                 out.push(b':');
                 out.extend_from_slice(text.as_bytes());
             }
             Frame::Binary(bytes) => {
-                let len = 2 + b64::encoded_len(bytes.len());
-                out.extend_from_slice(len.to_string().as_bytes());
+                push_decimal(out, (2 + b64::encoded_len(bytes.len())) as u64);
                 out.extend_from_slice(b":b4");
                 b64::encode_into(bytes, out);
             }
