@@ -62,13 +62,15 @@ const MODES = ["reset", "request-then-kill", "swallow-request", "drop-answer"];
  *   connection is reset (the server may act on them; its answer is lost);
  * - "swallow-request": the next bytes the client sends are dropped and its connection reset;
  * - "drop-answer": the next bytes the server sends are dropped and that connection reset.
- * The last three wait for the traffic they need. `stats` counts connections and cuts done.
+ * The last three wait, in order, for the traffic they need. `stats` counts connections and
+ * cuts done; `pending()` the cuts still waiting.
  */
 async function startProxy(upstream) {
   const { hostname, port } = new URL(upstream);
   const pairs = new Set();
   const stats = { connections: 0, cuts: 0, byMode: {} };
-  let armed = null;
+  /** The cuts waiting for traffic, first in first out. */
+  const armed = [];
   const done = (mode) => {
     stats.cuts++;
     stats.byMode[mode] = (stats.byMode[mode] || 0) + 1;
@@ -100,9 +102,8 @@ async function startProxy(upstream) {
     }
     client.on("data", (chunk) => {
       if (pair.dead) return;
-      if (armed == "request-then-kill" || armed == "swallow-request") {
-        const mode = armed;
-        armed = null;
+      if (armed[0] == "request-then-kill" || armed[0] == "swallow-request") {
+        const mode = armed.shift();
         done(mode);
         if (mode == "swallow-request") return kill(pair);
         return upstreamSocket.write(chunk, () => kill(pair, false));
@@ -111,9 +112,8 @@ async function startProxy(upstream) {
     });
     upstreamSocket.on("data", (chunk) => {
       if (pair.dead) return;
-      if (armed == "drop-answer") {
-        armed = null;
-        done("drop-answer");
+      if (armed[0] == "drop-answer") {
+        done(armed.shift());
         return kill(pair);
       }
       client.write(chunk);
@@ -123,13 +123,14 @@ async function startProxy(upstream) {
   return {
     url: `http://127.0.0.1:${server.address().port}`,
     stats,
+    pending: () => armed.length,
     cut(mode) {
-      if (mode != "reset") return void (armed = mode);
+      if (mode != "reset") return void armed.push(mode);
       done(mode);
       for (const pair of [...pairs]) kill(pair);
     },
     close() {
-      armed = null;
+      armed.length = 0;
       for (const pair of [...pairs]) kill(pair);
       server.close();
     },
@@ -236,7 +237,7 @@ async function run(name, make, opts, { deadline, reportTries = [] }) {
   } finally {
     finished.stop();
     seen.ms = Date.now() - t0;
-    seen.cuts = proxy.stats;
+    seen.cuts = { ...proxy.stats, pending: proxy.pending() };
     socket.disconnect();
     proxy.close();
   }
