@@ -105,7 +105,7 @@ export class Transport {
 
   resume() {}
 
-  /** fetch() of `url`, with the credentials the options ask for. */
+  /** fetch() of this transport's URL, with the credentials the options ask for. */
   _fetch(init) {
     const fetch = this._options.fetch || globalThis.fetch;
     const credentials = this._options.withCredentials ? "include" : "same-origin";
@@ -113,11 +113,12 @@ export class Transport {
   }
 
   /**
-   * An HTTP request to `url` with fetch, or XMLHttpRequest where fetch is missing (no Promise
-   * nor AbortController needed then). Calls `ok` with the response text of a 200 and its
-   * `X-Ferrio-Event-Id` header (the number of the last packet of a polling answer; null
-   * without), else `fail` with socket.io-client's `details` of the error, whose `description`
-   * is the HTTP status when the server answered. Returns what aborts it: `{abort()}`.
+   * An HTTP request to this transport's URL with fetch, or XMLHttpRequest where fetch is
+   * missing (no Promise nor AbortController needed then). Calls `ok` with the response text of
+   * a 200 and its `X-Ferrio-Event-Id` header (the number of the last packet of a polling
+   * answer; null without), else `fail` with socket.io-client's `details` of the error, whose
+   * `description` is the HTTP status when the server answered. Returns what aborts it:
+   * `{abort()}`.
    */
   _request(method, body, ok, fail) {
     const error = (status, context) => fail(details(method + " error", status, context));
