@@ -8,6 +8,7 @@ use ferrio_protocol::socket::Packet;
 
 use crate::ack::AckStream;
 use crate::adapter::{BroadcastOptions, Room, RoomChange};
+use crate::engine::QueueError;
 use crate::errors::{BroadcastError, SendError};
 use crate::namespace::Namespace;
 use crate::payload::IntoPayload;
@@ -153,10 +154,12 @@ impl BroadcastOperators {
                 if self.volatile && !engine.is_idle() {
                     continue;
                 }
-                if let Err(e) = engine.send_frames(frames) {
-                    if !self.volatile {
-                        failed.push((sid, SendError::from(e)));
-                    }
+                match engine.send_frames(frames) {
+                    Ok(()) => {}
+                    // Kept for recovery: a client that comes back for its socket gets it.
+                    Err(QueueError::Closed) if keep.is_some() && self.ns.recovery.is_some() => {}
+                    Err(_) if self.volatile => {}
+                    Err(e) => failed.push((sid, SendError::from(e))),
                 }
             }
             self.ns.adapter.publish_broadcast(packet, &self.opts);

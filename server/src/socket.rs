@@ -14,7 +14,7 @@ use crate::ack::PendingAck;
 use crate::adapter::{BroadcastOptions, Room};
 use crate::emit::{encoded_frames, send_encoded};
 use crate::engine::lock::{lock, read, write};
-use crate::engine::{EngineSocket, HandshakeRequest, Sid, TransportKind};
+use crate::engine::{EngineSocket, HandshakeRequest, QueueError, Sid, TransportKind};
 use crate::errors::{AckError, SendError};
 use crate::handler::{
     boxed_disconnect_handler, boxed_event_handler, run_inline, BoxedDisconnectHandler,
@@ -255,6 +255,8 @@ impl Socket {
     }
 
     /// Emits `event` to this client with `data` as its argument (a [`Payload`] for several).
+    /// With connection state recovery on, an event sent while the connection is closing is
+    /// kept all the same: it succeeds, and a client that comes back gets it.
     /// Fails with [`SendError::Disconnected`] once the socket left its namespace.
     pub fn emit(&self, event: &str, data: impl IntoPayload) -> Result<(), SendError> {
         if !self.connected() {
@@ -278,10 +280,15 @@ impl Socket {
         }
         let to_me =
             BroadcastOptions { rooms: vec![Room::from(self.0.id.as_str())], ..Default::default() };
-        ns.send_event(data, attachments, (Some(&to_me), ack_id), |_, frames| {
+        let sent = ns.send_event(data, attachments, (Some(&to_me), ack_id), |_, frames| {
             self.0.engine.send_frames(frames)
-        })?;
-        Ok(())
+        });
+        match sent {
+            // The connection closed meanwhile: the event is kept all the same, and a client
+            // that comes back for its socket gets it (its acknowledgement reaching the waiter).
+            Ok(()) | Err(QueueError::Closed) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Emits `event` and waits for the client's acknowledgement, at most the configured ack
