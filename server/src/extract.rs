@@ -36,9 +36,12 @@ impl FromConnect for Socket {
     }
 }
 
-/// The event's arguments (or, in a connect handler, the auth payload) deserialized as `T`. One
-/// argument is read as `T`, several as a sequence (use a tuple). A handler whose `Data` does
-/// not deserialize is not called; use [`TryData`] to see the error.
+/// The event's arguments (or, in a connect handler, the auth payload) deserialized as `T`. A
+/// tuple type reads the arguments in order (a missing one as `null`, extra ones ignored); any
+/// other type reads the first argument: `Data<(String, u32)>` for `socket.emit("e", "a", 1)`,
+/// `Data<Vec<u32>>` for `socket.emit("e", [1, 2])`. Byte strings (`bytes::Bytes`,
+/// `serde_bytes`, [`Binary`](crate::Binary)) read binary attachments at any depth. A handler
+/// whose `Data` does not deserialize is not called; use [`TryData`] to see the error.
 #[derive(Debug, Clone)]
 pub struct Data<T>(pub T);
 

@@ -15,6 +15,7 @@ mod handlers;
 mod invalid;
 mod middleware;
 mod namespaces;
+mod porting_args;
 mod recovery;
 mod repeated_connect;
 mod rooms;

@@ -1,11 +1,16 @@
-//! Binary data anywhere in a payload: [`Binary`] serializes to a Socket.IO placeholder while a
-//! payload is being built, and deserializes from one while a payload is being read.
+//! Binary data anywhere in a payload: byte strings ([`Binary`], `bytes::Bytes`, `serde_bytes`)
+//! serialize to Socket.IO placeholders while a payload is being built (`ser`), and deserialize
+//! from them while a payload is being read (`de`); the attachments travel beside the JSON.
+//! `ser` and `de` also hold the argument rule: a tuple is several arguments.
 
-use std::cell::RefCell;
+mod de;
+mod ser;
+
+use std::cell::{Cell, RefCell};
 use std::fmt;
 
 use bytes::Bytes;
-use serde::de::{self, DeserializeOwned, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeOwned, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
@@ -17,6 +22,9 @@ thread_local! {
 }
 
 /// Bytes that travel as a Socket.IO binary attachment, at any depth of an event's data.
+///
+/// `bytes::Bytes` and `#[serde(with = "serde_bytes")] Vec<u8>` travel the same way; `Binary`
+/// is sent without copying its bytes.
 ///
 /// ```
 /// use ferrio::{Binary, Payload};
@@ -107,11 +115,11 @@ impl<'de> Visitor<'de> for BinaryVisitor {
         f.write_str("a binary attachment placeholder or bytes")
     }
 
-    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Binary, E> {
+    fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Binary, E> {
         Ok(Binary(Bytes::copy_from_slice(v)))
     }
 
-    fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<Binary, E> {
+    fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Binary, E> {
         Ok(Binary(Bytes::from(v)))
     }
 
@@ -131,17 +139,17 @@ impl<'de> Visitor<'de> for BinaryVisitor {
                 "_placeholder" => is_placeholder = map.next_value::<bool>()?,
                 "num" => num = Some(map.next_value::<usize>()?),
                 _ => {
-                    map.next_value::<de::IgnoredAny>()?;
+                    map.next_value::<serde::de::IgnoredAny>()?;
                 }
             }
         }
         let (true, Some(num)) = (is_placeholder, num) else {
-            return Err(de::Error::custom("expected a binary attachment placeholder"));
+            return Err(serde::de::Error::custom("expected a binary attachment placeholder"));
         };
         INCOMING
             .with(|incoming| incoming.borrow().as_ref().and_then(|a| a.get(num).cloned()))
             .map(Binary)
-            .ok_or_else(|| de::Error::custom(format!("no binary attachment number {num}")))
+            .ok_or_else(|| serde::de::Error::custom(format!("no binary attachment number {num}")))
     }
 }
 
@@ -160,31 +168,117 @@ impl Drop for Restore<'_> {
     }
 }
 
-/// Serializes `data` to a JSON value, appending the [`Binary`] values it contains to
-/// `attachments` (placeholders numbered after what is already there).
-pub(crate) fn serialize_with_attachments<T: Serialize + ?Sized>(
-    data: &T,
-    attachments: &mut Vec<Bytes>,
-) -> Result<Value, serde_json::Error> {
+/// Runs `f` with `attachments` as the thread's outgoing attachments, and puts them back.
+fn with_outgoing<R>(attachments: &mut Vec<Bytes>, f: impl FnOnce() -> R) -> R {
     let previous = OUTGOING.with(|s| s.replace(Some(std::mem::take(attachments))));
     let guard =
         Restore { slot: &OUTGOING, previous: Some(previous), _marker: std::marker::PhantomData };
-    let result = serde_json::to_value(data);
+    let result = f();
     *attachments = OUTGOING.with(|s| s.borrow_mut().take()).unwrap_or_default();
     drop(guard);
     result
 }
 
-/// Deserializes `T` from `value`, resolving placeholders against `attachments`.
-pub(crate) fn deserialize_with_attachments<T: DeserializeOwned>(
-    value: &Value,
+/// Serializes `data` to one JSON value, appending the byte strings it contains ([`Binary`],
+/// `bytes::Bytes`, `serde_bytes`…) to `attachments` (placeholders numbered after what is
+/// already there).
+pub(crate) fn serialize_with_attachments<T: Serialize + ?Sized>(
+    data: &T,
+    attachments: &mut Vec<Bytes>,
+) -> Result<Value, serde_json::Error> {
+    with_outgoing(attachments, || {
+        data.serialize(ser::Ser { inner: serde_json::value::Serializer, root_tuple: None })
+    })
+}
+
+/// Serializes `data` as the arguments of an event or ack, appended to `args`: the elements of
+/// a tuple, a tuple struct or a fixed-size array are several arguments; any other value is one.
+/// Byte strings become `attachments`, as in [`serialize_with_attachments`].
+pub(crate) fn serialize_args<T: Serialize + ?Sized>(
+    data: &T,
+    args: &mut Vec<Value>,
+    attachments: &mut Vec<Bytes>,
+) -> Result<(), serde_json::Error> {
+    let tuple = Cell::new(false);
+    let value = with_outgoing(attachments, || {
+        data.serialize(ser::Ser { inner: serde_json::value::Serializer, root_tuple: Some(&tuple) })
+    })?;
+    match value {
+        Value::Array(elements) if tuple.get() => args.extend(elements),
+        value => args.push(value),
+    }
+    Ok(())
+}
+
+/// Reads `T` from the arguments `args` of an event or ack (a tuple type takes them in order,
+/// any other type the first one), resolving placeholders against `attachments`.
+pub(crate) fn deserialize_args<T: DeserializeOwned>(
+    args: &[Value],
     attachments: &[Bytes],
 ) -> Result<T, serde_json::Error> {
     if attachments.is_empty() {
-        return T::deserialize(value);
+        return T::deserialize(de::Args(args));
     }
     let previous = INCOMING.with(|s| s.replace(Some(attachments.to_vec())));
     let _guard =
         Restore { slot: &INCOMING, previous: Some(previous), _marker: std::marker::PhantomData };
-    T::deserialize(value)
+    T::deserialize(de::Args(args))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use bytes::Bytes;
+    use serde::{Deserialize, Serialize};
+    use serde_json::json;
+
+    use crate::Payload;
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    enum Shape {
+        Unit,
+        Pair(u8, Bytes),
+        Named { data: Bytes, id: u32 },
+    }
+
+    #[test]
+    fn bytes_round_trip_in_maps_with_numeric_keys_and_in_every_kind_of_variant() {
+        let map: BTreeMap<u32, Bytes> = [(1, Bytes::from_static(b"a")), (20, Bytes::new())].into();
+        let shapes = vec![
+            Shape::Unit,
+            Shape::Pair(7, Bytes::from_static(b"p")),
+            Shape::Named { data: Bytes::from_static(b"n"), id: 3 },
+        ];
+        let payload = Payload::from_data(&(&map, &shapes)).expect("serializes");
+        assert_eq!(payload.attachments.len(), 4);
+        assert_eq!(payload.args[0]["20"], json!({"_placeholder": true, "num": 1}));
+        let (map_back, shapes_back): (BTreeMap<u32, Bytes>, Vec<Shape>) =
+            payload.deserialize().expect("deserializes");
+        assert_eq!(map_back, map);
+        assert_eq!(shapes_back, shapes);
+    }
+
+    #[test]
+    fn a_placeholder_without_its_attachment_or_number_is_an_error() {
+        let p = Payload {
+            args: vec![json!({"_placeholder": true, "num": 1})],
+            attachments: vec![Bytes::from_static(b"only one")],
+        };
+        assert!(p.deserialize::<Bytes>().is_err());
+        let p = Payload {
+            args: vec![json!({"_placeholder": true})],
+            attachments: vec![Bytes::from_static(b"x")],
+        };
+        assert!(p.deserialize::<Bytes>().is_err());
+        // Read as JSON, a placeholder is the object it is.
+        assert_eq!(p.deserialize::<serde_json::Value>().expect("a value"), p.args[0]);
+    }
+
+    #[test]
+    fn arrays_of_numbers_still_read_as_bytes() {
+        let p = Payload { args: vec![json!([1, 2, 3])], attachments: vec![Bytes::new()] };
+        assert_eq!(&p.deserialize::<Bytes>().expect("bytes")[..], &[1, 2, 3]);
+        assert_eq!(p.deserialize::<serde_bytes::ByteBuf>().expect("bytes").into_vec(), [1, 2, 3]);
+    }
 }
