@@ -226,8 +226,9 @@ impl FerrioBuilder {
 
     /// Bounds of the backlog of one socket's events waiting for a handler slot (see
     /// [`max_concurrent_handlers`](Self::max_concurrent_handlers)): at most `max_calls`
-    /// handler calls (an event with an [`on_any`](crate::Socket::on_any) handler and its own
-    /// makes two) and `max_bytes` of events as received. An event past either bound closes the
+    /// handler calls (one per listener: an event with an [`on_any`](crate::Socket::on_any)
+    /// listener and one of its own makes two; socket middleware make one) and `max_bytes` of
+    /// events as received. An event past either bound closes the
     /// connection; one event alone is always let in. Defaults 1024 calls, 16 MiB.
     pub fn handler_backlog(mut self, max_calls: usize, max_bytes: usize) -> Self {
         self.handler_backlog = (max_calls, max_bytes);

@@ -18,11 +18,15 @@
 //! # fn register(socket: Socket) { socket.on("chat", on_chat); }
 //! ```
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use serde::de::DeserializeOwned;
 
+use crate::engine::TransportKind;
 use crate::errors::SendError;
-use crate::handler::{EventParts, ExtractError, FromConnect, FromEvent};
-use crate::{Payload, Socket};
+use crate::handler::{EventParts, ExtractError, FromConnect, FromDisconnect, FromEvent};
+use crate::{DisconnectReason, Payload, Socket};
 
 impl FromEvent for Socket {
     fn from_event(parts: &mut EventParts) -> Result<Self, ExtractError> {
@@ -33,6 +37,39 @@ impl FromEvent for Socket {
 impl FromConnect for Socket {
     fn from_connect(socket: &Socket) -> Result<Self, ExtractError> {
         Ok(socket.clone())
+    }
+}
+
+impl FromDisconnect for Socket {
+    fn from_disconnect(socket: &Socket, _: DisconnectReason) -> Result<Self, ExtractError> {
+        Ok(socket.clone())
+    }
+}
+
+impl FromDisconnect for DisconnectReason {
+    fn from_disconnect(_: &Socket, reason: DisconnectReason) -> Result<Self, ExtractError> {
+        Ok(reason)
+    }
+}
+
+/// The transport the connection uses when the handler is called.
+impl FromEvent for TransportKind {
+    fn from_event(parts: &mut EventParts) -> Result<Self, ExtractError> {
+        Ok(parts.socket.transport())
+    }
+}
+
+/// The transport the connection uses when the handler is called.
+impl FromConnect for TransportKind {
+    fn from_connect(socket: &Socket) -> Result<Self, ExtractError> {
+        Ok(socket.transport())
+    }
+}
+
+/// The transport the connection used last.
+impl FromDisconnect for TransportKind {
+    fn from_disconnect(socket: &Socket, _: DisconnectReason) -> Result<Self, ExtractError> {
+        Ok(socket.transport())
     }
 }
 
@@ -49,6 +86,7 @@ impl<T: DeserializeOwned> FromEvent for Data<T> {
     fn from_event(parts: &mut EventParts) -> Result<Self, ExtractError> {
         parts
             .payload
+            .get()
             .deserialize()
             .map(Data)
             .map_err(|e| ExtractError::new(format!("invalid event data: {e}")))
@@ -69,7 +107,7 @@ pub struct TryData<T>(pub Result<T, serde_json::Error>);
 
 impl<T: DeserializeOwned> FromEvent for TryData<T> {
     fn from_event(parts: &mut EventParts) -> Result<Self, ExtractError> {
-        Ok(TryData(parts.payload.deserialize()))
+        Ok(TryData(parts.payload.get().deserialize()))
     }
 }
 
@@ -102,37 +140,47 @@ impl FromEvent for Event {
 
 impl FromEvent for Payload {
     fn from_event(parts: &mut EventParts) -> Result<Self, ExtractError> {
-        Ok(std::mem::take(&mut parts.payload))
+        Ok(parts.payload.take())
     }
 }
 
 /// Answers the client's acknowledgement callback of this event, once. When the client asked
 /// for no acknowledgement, sending does nothing.
+///
+/// When an event has several listeners (see [`Socket::on`]), each gets an `Ack` and the
+/// first to send it answers the client; the others' sends do nothing, as a second call of the
+/// callback does in Socket.IO. A socket middleware gets one that answers nothing: it answers
+/// by refusing the event (see [`Socket::use_middleware`]).
 #[derive(Debug)]
 #[must_use = "the client waits for the acknowledgement until its timeout"]
 pub struct Ack {
     socket: Socket,
     id: Option<u64>,
+    sent: Option<Arc<AtomicBool>>,
 }
 
 impl Ack {
-    /// Whether the client asked for an acknowledgement.
+    /// Whether the client asked for an acknowledgement (and no other listener of the event
+    /// answered it yet).
     pub fn expected(&self) -> bool {
-        self.id.is_some()
+        self.id.is_some() && !self.sent.as_ref().is_some_and(|sent| sent.load(Ordering::Acquire))
     }
 
-    /// Sends the acknowledgement with `data` as its arguments (a [`Payload`] for several).
+    /// Sends the acknowledgement with `data` as its arguments: a tuple is several (see
+    /// [`Payload`] for the rule), a [`Payload`] its own.
     pub fn send(self, data: impl crate::payload::IntoPayload) -> Result<(), SendError> {
-        match self.id {
-            Some(id) => self.socket.send_ack(id, data.into_payload()?),
-            None => Ok(()),
+        let Some(id) = self.id else { return Ok(()) };
+        if self.sent.as_ref().is_some_and(|sent| sent.swap(true, Ordering::AcqRel)) {
+            return Ok(());
         }
+        self.socket.send_ack(id, data.into_payload()?)
     }
 }
 
 impl FromEvent for Ack {
     fn from_event(parts: &mut EventParts) -> Result<Self, ExtractError> {
-        Ok(Ack { socket: parts.socket.clone(), id: parts.ack_id.take() })
+        let id = parts.ack_id.take();
+        Ok(Ack { socket: parts.socket.clone(), id, sent: parts.ack_sent.clone() })
     }
 }
 
@@ -158,6 +206,12 @@ impl<T: Clone + Send + Sync + 'static> FromConnect for State<T> {
     }
 }
 
+impl<T: Clone + Send + Sync + 'static> FromDisconnect for State<T> {
+    fn from_disconnect(socket: &Socket, _: DisconnectReason) -> Result<Self, ExtractError> {
+        State::from_connect(socket)
+    }
+}
+
 /// A value stored on the socket with [`Socket::insert_extension`], cloned.
 #[derive(Debug, Clone)]
 pub struct Extension<T>(pub T);
@@ -176,5 +230,49 @@ impl<T: Clone + Send + Sync + 'static> FromConnect for Extension<T> {
                 std::any::type_name::<T>()
             ))
         })
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> FromDisconnect for Extension<T> {
+    fn from_disconnect(socket: &Socket, _: DisconnectReason) -> Result<Self, ExtractError> {
+        Extension::from_connect(socket)
+    }
+}
+
+/// A value stored on the socket with [`Socket::insert_extension`], cloned, or `None` when
+/// there is none: unlike [`Extension`], the handler is called either way.
+///
+/// ```
+/// use ferrio::extract::MaybeExtension;
+/// use ferrio::Socket;
+///
+/// #[derive(Clone)]
+/// struct Username(String);
+///
+/// fn register(socket: &Socket) {
+///     socket.on("whoami", |socket: Socket, MaybeExtension(name): MaybeExtension<Username>| async move {
+///         let name = name.map_or_else(|| "anonymous".to_owned(), |n| n.0);
+///         let _ = socket.emit("you-are", &name);
+///     });
+/// }
+/// ```
+#[derive(Debug, Clone)]
+pub struct MaybeExtension<T>(pub Option<T>);
+
+impl<T: Clone + Send + Sync + 'static> FromEvent for MaybeExtension<T> {
+    fn from_event(parts: &mut EventParts) -> Result<Self, ExtractError> {
+        Ok(MaybeExtension(parts.socket.extension::<T>()))
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> FromConnect for MaybeExtension<T> {
+    fn from_connect(socket: &Socket) -> Result<Self, ExtractError> {
+        Ok(MaybeExtension(socket.extension::<T>()))
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> FromDisconnect for MaybeExtension<T> {
+    fn from_disconnect(socket: &Socket, _: DisconnectReason) -> Result<Self, ExtractError> {
+        Ok(MaybeExtension(socket.extension::<T>()))
     }
 }

@@ -28,7 +28,7 @@ pub use binary::Binary;
 pub use builder::{Ferrio, FerrioBuilder, FerrioLayer};
 pub use disconnect_reason::DisconnectReason;
 pub use engine::{Cors, TransportKind};
-pub use errors::{AckError, BroadcastError, ConnectError, SendError};
+pub use errors::{AckError, BroadcastError, ConnectError, EventError, SendError};
 pub use io::Io;
 pub use namespace::{DynNamespace, NamespaceRef};
 pub use operators::{BroadcastOperators, RoomParam};

@@ -16,6 +16,7 @@ mod invalid;
 mod middleware;
 mod namespaces;
 mod porting_args;
+mod porting_handlers;
 mod recovery;
 mod repeated_connect;
 mod rooms;
