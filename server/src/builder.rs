@@ -158,10 +158,26 @@ impl FerrioBuilder {
         self
     }
 
-    /// A hook that may refuse handshakes (403, code 4).
-    pub fn allow_request<F>(mut self, hook: F) -> Self
+    /// A hook that may refuse handshakes (403, code 4) before any session exists, as
+    /// Socket.IO's `allowRequest`: it reads what it needs from the request (headers, cookies,
+    /// extensions a layer in front inserted) and returns a future, which may await. See
+    /// [`EngineConfigBuilder::allow_request`].
+    ///
+    /// ```
+    /// use ferrio::Ferrio;
+    ///
+    /// # async fn origin_is_known(_: Option<String>) -> bool { true }
+    /// let (_layer, _io) = Ferrio::builder()
+    ///     .allow_request(|parts| {
+    ///         let origin = parts.headers.get("origin").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    ///         async move { if origin_is_known(origin).await { Ok(()) } else { Err("unknown origin".into()) } }
+    ///     })
+    ///     .build_layer();
+    /// ```
+    pub fn allow_request<F, Fut>(mut self, hook: F) -> Self
     where
-        F: Fn(&http::request::Parts) -> Result<(), String> + Send + Sync + 'static,
+        F: Fn(&http::request::Parts) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<(), String>> + Send + 'static,
     {
         self.engine = self.engine.allow_request(hook);
         self
@@ -330,6 +346,7 @@ impl FerrioBuilder {
         let registry = Registry::new(config, self.state, self.adapter);
         let (layer, engine) =
             EngineIo::with_handler(engine, Arc::new(SocketIoHandler(registry.clone())));
+        let _ = registry.engine.set(engine.clone());
         let io = Io::new(registry, engine);
         io.ns("/", || async {});
         (layer, io)

@@ -26,7 +26,7 @@ use serde::de::DeserializeOwned;
 use crate::engine::TransportKind;
 use crate::errors::SendError;
 use crate::handler::{EventParts, ExtractError, FromConnect, FromDisconnect, FromEvent};
-use crate::{DisconnectReason, Payload, Socket};
+use crate::{DisconnectReason, Io, Payload, Socket};
 
 impl FromEvent for Socket {
     fn from_event(parts: &mut EventParts) -> Result<Self, ExtractError> {
@@ -274,5 +274,126 @@ impl<T: Clone + Send + Sync + 'static> FromConnect for MaybeExtension<T> {
 impl<T: Clone + Send + Sync + 'static> FromDisconnect for MaybeExtension<T> {
     fn from_disconnect(socket: &Socket, _: DisconnectReason) -> Result<Self, ExtractError> {
         Ok(MaybeExtension(socket.extension::<T>()))
+    }
+}
+
+/// A value an HTTP layer put in the extensions of the request that opened the connection
+/// (see [`HandshakeRequest::extensions`](crate::engine::HandshakeRequest::extensions)),
+/// cloned: an authenticated user, a session… The handler is not called (a connect handler or
+/// middleware refuses the socket) when there is none: use [`MaybeHttpExtension`] to be
+/// called either way.
+///
+/// ```
+/// use axum::Extension as AxumExtension;
+/// use ferrio::extract::HttpExtension;
+/// use ferrio::{Ferrio, Socket};
+///
+/// #[derive(Clone)]
+/// struct User {
+///     name: String,
+/// }
+///
+/// let (layer, io) = Ferrio::builder().build_layer();
+/// io.ns("/", |socket: Socket, HttpExtension(user): HttpExtension<User>| async move {
+///     let _ = socket.emit("welcome", &user.name);
+/// });
+/// // An auth layer in front of ferrio's (here one that lets everybody in as "ada").
+/// let app: axum::Router = axum::Router::new()
+///     .layer(layer)
+///     .layer(AxumExtension(User { name: "ada".into() }));
+/// ```
+#[derive(Debug, Clone)]
+pub struct HttpExtension<T>(pub T);
+
+/// Like [`HttpExtension`], but `None` when the request had no such extension.
+#[derive(Debug, Clone)]
+pub struct MaybeHttpExtension<T>(pub Option<T>);
+
+fn http_extension<T: Clone + Send + Sync + 'static>(socket: &Socket) -> Option<T> {
+    socket.handshake().extensions.get::<T>().cloned()
+}
+
+fn http_extension_required<T: Clone + Send + Sync + 'static>(
+    socket: &Socket,
+) -> Result<HttpExtension<T>, ExtractError> {
+    http_extension(socket).map(HttpExtension).ok_or_else(|| {
+        ExtractError::new(format!(
+            "no extension of type {} in the handshake request",
+            std::any::type_name::<T>()
+        ))
+    })
+}
+
+impl<T: Clone + Send + Sync + 'static> FromEvent for HttpExtension<T> {
+    fn from_event(parts: &mut EventParts) -> Result<Self, ExtractError> {
+        http_extension_required(&parts.socket)
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> FromConnect for HttpExtension<T> {
+    fn from_connect(socket: &Socket) -> Result<Self, ExtractError> {
+        http_extension_required(socket)
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> FromDisconnect for HttpExtension<T> {
+    fn from_disconnect(socket: &Socket, _: DisconnectReason) -> Result<Self, ExtractError> {
+        http_extension_required(socket)
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> FromEvent for MaybeHttpExtension<T> {
+    fn from_event(parts: &mut EventParts) -> Result<Self, ExtractError> {
+        Ok(MaybeHttpExtension(http_extension(&parts.socket)))
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> FromConnect for MaybeHttpExtension<T> {
+    fn from_connect(socket: &Socket) -> Result<Self, ExtractError> {
+        Ok(MaybeHttpExtension(http_extension(socket)))
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> FromDisconnect for MaybeHttpExtension<T> {
+    fn from_disconnect(socket: &Socket, _: DisconnectReason) -> Result<Self, ExtractError> {
+        Ok(MaybeHttpExtension(http_extension(socket)))
+    }
+}
+
+fn io_of(socket: &Socket) -> Result<Io, ExtractError> {
+    socket.io().ok_or_else(|| ExtractError::new("the server is gone"))
+}
+
+/// The server's [`Io`] handle, in any handler: emit to rooms, reach other sockets and
+/// namespaces without capturing a clone of `io` in every closure.
+///
+/// ```
+/// use ferrio::extract::Data;
+/// use ferrio::{Ferrio, Io, Socket};
+///
+/// async fn announce(io: Io, Data(text): Data<String>) {
+///     let _ = io.to("news").emit("announcement", &text);
+/// }
+///
+/// let (_layer, io) = Ferrio::builder().build_layer();
+/// io.ns("/", |socket: Socket| async move { socket.on("announce", announce) });
+/// ```
+impl FromEvent for Io {
+    fn from_event(parts: &mut EventParts) -> Result<Self, ExtractError> {
+        io_of(&parts.socket)
+    }
+}
+
+/// The server's [`Io`] handle.
+impl FromConnect for Io {
+    fn from_connect(socket: &Socket) -> Result<Self, ExtractError> {
+        io_of(socket)
+    }
+}
+
+/// The server's [`Io`] handle.
+impl FromDisconnect for Io {
+    fn from_disconnect(socket: &Socket, _: DisconnectReason) -> Result<Self, ExtractError> {
+        io_of(socket)
     }
 }

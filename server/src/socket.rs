@@ -206,7 +206,10 @@ impl Socket {
         &self.0.auth
     }
 
-    /// The HTTP request that opened the connection: headers, query, URI, peer address.
+    /// The HTTP request that opened the connection (Socket.IO's `socket.handshake` and
+    /// `socket.request`, socketioxide's `req_parts`): headers, URL and query, peer address,
+    /// extensions an HTTP layer inserted, time, TLS flag. The auth payload is
+    /// [`auth`](Self::auth).
     pub fn handshake(&self) -> &HandshakeRequest {
         self.0.engine.handshake()
     }
@@ -553,6 +556,13 @@ impl Socket {
 
     pub(crate) fn io_state<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
         self.0.ns.state.get::<T>().cloned()
+    }
+
+    /// The server's handle, while it runs.
+    pub(crate) fn io(&self) -> Option<crate::Io> {
+        let registry = self.0.ns.registry.upgrade()?;
+        let engine = registry.engine.get()?.clone();
+        Some(crate::Io::new(registry, engine))
     }
 
     // ===== crate-internal =====
