@@ -34,4 +34,4 @@ pub use namespace::{DynNamespace, NamespaceRef};
 pub use operators::{BroadcastOperators, RoomParam};
 pub use payload::{FromPayload, IntoPayload, Payload};
 pub use serve::{serve, Serve, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_WRITE_TIMEOUT};
-pub use socket::{Socket, SocketWithTimeout};
+pub use socket::{Socket, SocketOperators, SocketWithTimeout};

@@ -426,13 +426,44 @@ impl Socket {
         lock(&self.0.disconnecting_handlers).push(boxed_disconnect_handler(handler));
     }
 
-    /// Emits `event` to this client with `data` as its argument (a [`Payload`] for several).
-    /// Fails with [`SendError::Disconnected`] once the socket left its namespace.
+    /// Emits `event` to this client with `data` as its arguments: a tuple (or fixed-size
+    /// array) is several, anything else one (see [`Payload`] for the rule and for building
+    /// arguments at run time). Fails with [`SendError::Disconnected`] once the socket left
+    /// its namespace.
+    ///
+    /// ```
+    /// use ferrio::{Payload, SendError, Socket};
+    ///
+    /// fn greet(socket: &Socket) -> Result<(), SendError> {
+    ///     socket.emit("hello", "world")?; // ["hello","world"]
+    ///     socket.emit("point", &(3, 4))?; // ["point",3,4]
+    ///     socket.emit("list", &vec![3, 4])?; // ["list",[3,4]]
+    ///     socket.emit("ping", Payload::new()) // ["ping"]
+    /// }
+    /// ```
     pub fn emit(&self, event: &str, data: impl IntoPayload) -> Result<(), SendError> {
+        self.emit_as(event, data, false)
+    }
+
+    /// [`emit`](Self::emit), dropping the event instead when `volatile` and the client is not
+    /// ready to take it now.
+    fn emit_as(
+        &self,
+        event: &str,
+        data: impl IntoPayload,
+        volatile: bool,
+    ) -> Result<(), SendError> {
         if !self.connected() {
             return Err(SendError::Disconnected);
         }
         let (data, attachments) = data.into_payload()?.into_event_data(event);
+        if volatile {
+            // Not kept for recovery either: it may be lost anyway.
+            if self.0.engine.is_idle() {
+                let _ = self.send_packet(&Packet::event(self.ns(), data, attachments, None));
+            }
+            return Ok(());
+        }
         let ns = &self.0.ns;
         if ns.recovery.is_none() {
             return self.send_packet(&Packet::event(self.ns(), data, attachments, None));
@@ -462,9 +493,27 @@ impl Socket {
         self.emit_with_ack_timeout(event, data, self.0.ns.config.ack_timeout)
     }
 
-    /// Operators on this socket with an acknowledgement timeout of `timeout`.
-    pub fn timeout(&self, timeout: Duration) -> SocketWithTimeout<'_> {
-        SocketWithTimeout { socket: self, timeout }
+    /// Operators on this socket with an acknowledgement timeout of `timeout` (Socket.IO's
+    /// `socket.timeout(ms)`).
+    pub fn timeout(&self, timeout: Duration) -> SocketOperators<'_> {
+        SocketOperators { socket: self, timeout: None, volatile: false }.timeout(timeout)
+    }
+
+    /// Operators on this socket whose events may be dropped (Socket.IO's `socket.volatile`):
+    /// an event is sent only if the client keeps up — nothing waits in its outbound queue —
+    /// and is otherwise dropped without an error, and it is not kept for [connection state
+    /// recovery](crate::FerrioBuilder::connection_state_recovery). For data where only the
+    /// latest value matters (positions, progress).
+    ///
+    /// ```
+    /// use ferrio::Socket;
+    ///
+    /// fn report(socket: &Socket, x: f32, y: f32) {
+    ///     let _ = socket.volatile().emit("position", &(x, y));
+    /// }
+    /// ```
+    pub fn volatile(&self) -> SocketOperators<'_> {
+        SocketOperators { socket: self, timeout: None, volatile: false }.volatile()
     }
 
     fn emit_with_ack_timeout<T>(
@@ -874,15 +923,51 @@ fn expire_saved_later(ns: &Arc<Namespace>, window: Duration) {
     });
 }
 
-/// A socket with a chosen acknowledgement timeout; from [`Socket::timeout`].
-#[derive(Debug)]
-pub struct SocketWithTimeout<'a> {
+/// Emit options for one socket, chained from [`Socket::timeout`] or [`Socket::volatile`]:
+/// an acknowledgement timeout, and whether events may be dropped.
+///
+/// ```
+/// use std::time::Duration;
+/// use ferrio::Socket;
+///
+/// async fn ask(socket: &Socket) {
+///     let _ = socket.volatile().emit("tick", &1);
+///     let name = socket.timeout(Duration::from_secs(2)).emit_with_ack::<String>("name?", &()).await;
+///     println!("{name:?}");
+/// }
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct SocketOperators<'a> {
     socket: &'a Socket,
-    timeout: Duration,
+    timeout: Option<Duration>,
+    volatile: bool,
 }
 
-impl SocketWithTimeout<'_> {
-    /// Emits `event` and waits for the acknowledgement at most the chosen timeout.
+/// The former name of [`SocketOperators`].
+pub type SocketWithTimeout<'a> = SocketOperators<'a>;
+
+impl SocketOperators<'_> {
+    /// Waits at most `timeout` for acknowledgements.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Events may be dropped (see [`Socket::volatile`]).
+    pub fn volatile(mut self) -> Self {
+        self.volatile = true;
+        self
+    }
+
+    /// Emits `event` (see [`Socket::emit`]); a volatile one is dropped, without an error,
+    /// when the client is not ready to take it.
+    pub fn emit(&self, event: &str, data: impl IntoPayload) -> Result<(), SendError> {
+        self.socket.emit_as(event, data, self.volatile)
+    }
+
+    /// Emits `event` and waits for the acknowledgement at most the chosen timeout (else the
+    /// configured one). An event whose reply is awaited is always sent: `volatile` does not
+    /// apply to it.
     pub fn emit_with_ack<T>(
         &self,
         event: &str,
@@ -891,6 +976,7 @@ impl SocketWithTimeout<'_> {
     where
         T: crate::payload::FromPayload + Send + 'static,
     {
-        self.socket.emit_with_ack_timeout(event, data, self.timeout)
+        let timeout = self.timeout.unwrap_or(self.socket.0.ns.config.ack_timeout);
+        self.socket.emit_with_ack_timeout(event, data, timeout)
     }
 }

@@ -209,6 +209,12 @@ impl Registry {
         }
     }
 
+    /// Removes the namespace at `path`, registered or a dynamic child; returns it.
+    pub(crate) fn remove(&self, path: &str) -> Option<Arc<Namespace>> {
+        let removed = write(&self.namespaces).remove(path);
+        removed.map(|entry| entry.ns)
+    }
+
     /// The main namespace `/`, registered with a handler that does nothing if the application
     /// removed it.
     pub(crate) fn main(&self) -> Arc<Namespace> {

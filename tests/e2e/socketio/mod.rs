@@ -17,6 +17,7 @@ mod middleware;
 mod namespaces;
 mod porting_args;
 mod porting_handlers;
+mod porting_operators;
 mod porting_request;
 mod recovery;
 mod repeated_connect;
