@@ -1,5 +1,6 @@
-//! The conformance server: a raw Engine.IO echo on `/engine.io/` (and, later, the Socket.IO
-//! contract on `/socket.io/`) with short timeouts so protocol tests finish fast.
+//! The conformance server: a raw Engine.IO echo on `/engine.io/`, the Socket.IO contract on
+//! `/socket.io/` (and with connection state recovery on `/recovery/`), and the chat tutorial
+//! example's handlers on `/chat/`, with short timeouts so protocol tests finish fast.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -150,6 +151,16 @@ pub fn socket_io_with_recovery() -> (ferrio::FerrioLayer, Io) {
     (layer, io)
 }
 
+/// The handlers of the `socketio-chat` example, compiled from its source.
+#[path = "../../server/examples/socketio-chat/chat.rs"]
+mod chat;
+
+/// The `socketio-chat` example's server (Socket.IO's chat tutorial) on `/chat/`, for the JS
+/// tests that run the official client against it.
+pub fn socket_io_chat() -> (ferrio::FerrioLayer, Io) {
+    chat::build(Ferrio::builder().engine_config(engine_config().path("/chat/")))
+}
+
 /// How long the conformance server lets a client take to send request headers: Node's
 /// keep-alive timeout, so idle keep-alive connections close about as they would there.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
@@ -170,10 +181,12 @@ pub fn app() -> App {
     let (engine_layer, engine) = EngineIo::new(engine_config().path("/engine.io/"), Echo);
     let (recovery_layer, _recovery) = socket_io_with_recovery();
     let (sio_layer, io) = socket_io();
+    let (chat_layer, _chat) = socket_io_chat();
     let router = axum::Router::new()
         .route("/pages/{file}", axum::routing::get(page))
         .layer(engine_layer)
         .layer(recovery_layer)
+        .layer(chat_layer)
         .layer(sio_layer);
     App { router, engine_sessions: Arc::new(move || engine.session_count()), io }
 }
