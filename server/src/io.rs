@@ -95,6 +95,20 @@ impl Io {
         socket
     }
 
+    /// The rooms with at least one socket of the main namespace `/` (each socket's own room,
+    /// named after its id, is not listed). For another namespace: `io.of(path)?.rooms()`.
+    ///
+    /// ```
+    /// use ferrio::{Ferrio, Socket};
+    ///
+    /// let (_layer, io) = Ferrio::builder().build_layer();
+    /// io.ns("/", |socket: Socket| async move { socket.join("lobby") });
+    /// assert!(io.rooms().is_empty(), "no socket yet");
+    /// ```
+    pub fn rooms(&self) -> Vec<crate::adapter::Room> {
+        self.registry.get("/").map(|ns| ns.adapter.rooms()).unwrap_or_default()
+    }
+
     /// Removes the namespace at `path` (a registered one, or a child of a dynamic namespace)
     /// and disconnects its sockets: each client gets a DISCONNECT (reason `io server
     /// disconnect`, so it does not reconnect by itself) and each socket's disconnect handlers

@@ -60,6 +60,8 @@ struct Listener {
 struct EventHandlers {
     by_event: HashMap<String, Arc<[Listener]>>,
     any: Option<Arc<[Listener]>>,
+    /// Run for events without a listener of their own.
+    fallback: Option<Arc<[Listener]>>,
     middleware: Option<Middleware>,
 }
 
@@ -328,6 +330,33 @@ impl Socket {
     pub fn off_any(&self) -> bool {
         let removed = write(&self.0.handlers).any.take();
         removed.is_some()
+    }
+
+    /// Adds a listener for the events that have no listener of their own (socketioxide's
+    /// `on_fallback`, a "404 handler"), run after the [middleware](Self::use_middleware) as an
+    /// event's own listener would be; it gets the [`Ack`](crate::extract::Ack), and the
+    /// [`Event`](crate::extract::Event) extractor gives the name. Several run in the order
+    /// they were added.
+    ///
+    /// ```
+    /// use ferrio::extract::{Ack, Event};
+    /// use ferrio::Socket;
+    ///
+    /// fn register(socket: &Socket) {
+    ///     socket.on("known", || async {});
+    ///     socket.on_fallback(|Event(name): Event, ack: Ack| async move {
+    ///         let _ = ack.send(&format!("unknown event {name}"));
+    ///     });
+    /// }
+    /// ```
+    pub fn on_fallback<H, T>(&self, handler: H)
+    where
+        H: EventHandler<T>,
+        T: 'static,
+    {
+        let listener = Listener { handler: boxed_event_handler(handler), once: false };
+        let mut handlers = write(&self.0.handlers);
+        handlers.fallback = Some(appended(handlers.fallback.as_ref(), listener));
     }
 
     /// Adds a socket middleware (Socket.IO's `socket.use`): an async function run for every
@@ -758,7 +787,12 @@ impl Socket {
         sent: Option<Arc<AtomicBool>>,
         bytes: usize,
     ) -> Result<(), Overflow> {
-        let listeners = self.snapshot(Some(&event));
+        let mut listeners = self.snapshot(Some(&event));
+        if listeners.is_empty() {
+            if let Some(fallback) = read(&self.0.handlers).fallback.clone() {
+                listeners = fallback;
+            }
+        }
         match &*listeners {
             [] => {
                 tracing::trace!(sid = %self.0.id, event, "no listener for event");

@@ -4,7 +4,7 @@ use std::borrow::Borrow;
 use std::sync::Arc;
 
 use super::{Namespace, NsHandlers};
-use crate::adapter::BroadcastOptions;
+use crate::adapter::{BroadcastOptions, Room};
 use crate::engine::lock::write;
 use crate::handler::{boxed_middleware, ConnectMiddleware};
 use crate::operators::BroadcastOperators;
@@ -71,6 +71,14 @@ impl NamespaceRef {
     /// ```
     pub fn get_socket<Q: Borrow<str> + ?Sized>(&self, sid: &Q) -> Option<Socket> {
         self.0.sockets.get(sid.borrow()).map(|s| s.value().clone())
+    }
+}
+
+impl NamespaceRef {
+    /// The rooms with at least one socket of this namespace (each socket's own room, named
+    /// after its id, is not listed).
+    pub fn rooms(&self) -> Vec<Room> {
+        self.0.adapter.rooms()
     }
 }
 

@@ -301,3 +301,19 @@ async fn handlers_take_up_to_sixteen_extractors() {
     client.expect(r#"431[]"#).await;
     tokio::time::timeout(Duration::from_secs(5), client.close()).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_fallback_answers_the_events_without_a_listener_of_their_own() {
+    let (server, io) = serve(Ferrio::builder()).await;
+    io.ns("/", |socket: Socket| async move {
+        socket.on("known", |ack: Ack| async move { ack.send("known").unwrap() });
+        socket.on_fallback(|Event(name): Event, ack: Ack| async move {
+            ack.send(&format!("no listener for {name}")).unwrap();
+        });
+    });
+    let (mut client, _) = server.connect().await;
+    client.send(r#"421["known"]"#).await;
+    client.expect(r#"431["known"]"#).await;
+    client.send(r#"422["unknown",1]"#).await;
+    client.expect(r#"432["no listener for unknown"]"#).await;
+}

@@ -92,3 +92,27 @@ async fn with_recovery_a_volatile_emit_to_a_socket_is_not_kept() {
     let kept = client.recv_text().await;
     assert!(kept.starts_with(r#"42["kept",2,""#), "a kept event carries its offset: {kept}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rooms_are_listed_per_namespace() {
+    let (server, io) = serve(Ferrio::builder()).await;
+    io.ns("/", |socket: Socket| async move {
+        socket.join(["a", "b"]);
+        socket.emit("joined", Payload::new()).unwrap();
+    });
+    io.ns("/other", |socket: Socket| async move {
+        socket.join("c");
+        socket.emit("joined", Payload::new()).unwrap();
+    });
+    let mut client = server.open().await;
+    client.join("/", None).await;
+    client.expect(r#"42["joined"]"#).await;
+    client.join("/other", None).await;
+    client.expect(r#"42/other,["joined"]"#).await;
+    let mut rooms: Vec<String> = io.rooms().iter().map(|r| r.to_string()).collect();
+    rooms.sort();
+    assert_eq!(rooms, ["a", "b"]);
+    let other: Vec<String> =
+        io.of("/other").unwrap().rooms().iter().map(|r| r.to_string()).collect();
+    assert_eq!(other, ["c"]);
+}
