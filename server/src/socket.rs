@@ -699,15 +699,27 @@ impl Socket {
         ack_id: Option<u64>,
         bytes: usize,
     ) {
-        let (any, middleware) = {
+        // The common case, in one look under the lock: one listener, nothing before it.
+        let (only, any, middleware) = {
             let handlers = read(&self.0.handlers);
-            (handlers.any.clone(), handlers.middleware.clone())
+            let plain = handlers.any.is_none() && handlers.middleware.is_none();
+            let only = match handlers.by_event.get(&event).map(|list| &**list) {
+                Some([only]) if plain && !only.once => Some(only.handler.clone()),
+                _ => None,
+            };
+            (only, handlers.any.clone(), handlers.middleware.clone())
         };
-        let submitted = if any.is_none() && middleware.is_none() {
-            // The common case: no snapshot of shared arguments, no shared ack.
-            self.dispatch(event, EventPayload::Owned(payload), ack_id, None, bytes)
-        } else {
-            self.dispatch_through(event, payload, ack_id, (any, middleware), bytes)
+        let submitted = match only {
+            Some(handler) => {
+                let payload = EventPayload::Owned(payload);
+                let parts =
+                    EventParts { socket: self.clone(), event, payload, ack_id, ack_sent: None };
+                self.submit(handler, parts, bytes)
+            }
+            None if any.is_none() && middleware.is_none() => {
+                self.dispatch(event, EventPayload::Owned(payload), ack_id, None, bytes)
+            }
+            None => self.dispatch_through(event, payload, ack_id, (any, middleware), bytes),
         };
         if submitted.is_err() {
             self.overflowed();
