@@ -43,6 +43,12 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features
 step "cargo test --workspace"
 cargo test --workspace --all-features 2>&1 | tee target/cargo-test.log
 
+step "fuzz targets of ferrio-protocol on stable Rust, bounded (scripts/fuzz.sh)"
+bash scripts/fuzz.sh 2>&1 | tee target/fuzz.log
+
+step "RFC 6455 framing suite (Autobahn|Testsuite cases) against the raw echo (scripts/autobahn.sh)"
+bash scripts/autobahn.sh 2>&1 | tee target/autobahn.log
+
 step "JS tests (official engine.io-client / socket.io-client against the conformance server)"
 bash tests/js/run.sh 2>&1 | tee target/js-test.log
 

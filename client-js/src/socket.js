@@ -1,11 +1,14 @@
 // A Socket is the application's handle on one namespace: emit/on, acks (with timeouts),
 // buffering while disconnected, and the connect / disconnect lifecycle.
 //
-// Events: "connect", "connect_error" (Error with .data), "disconnect" (reason),
+// Events: "connect", "connect_error" (Error with .data), "disconnect" (reason, details),
 // "transport" (name), and every event the server emits.
 
 import { Emitter, dict, invoke } from "./emitter.js";
 import { RESERVED } from "./parser/socket.js";
+
+/** `list` without `fn` (empty when `fn` is not given). */
+const remove = (list, fn) => (fn ? list.filter((f) => f != fn) : []);
 
 const CONNECT = 0;
 const DISCONNECT = 1;
@@ -41,6 +44,7 @@ export class Socket extends Emitter {
     /** Flags for the next emit: {timeout?, volatile?}. */
     this._flags = {};
     this._anyListeners = [];
+    this._anyOutgoingListeners = [];
     /** The disposers of the Manager subscriptions, while the socket is active. */
     this._subscriptions = null;
     // Connection state recovery: the session id and the offset of the last event received
@@ -67,10 +71,10 @@ export class Socket extends Emitter {
     const io = this.io;
     if (this.connected) return this;
     this._subscriptions ||= [
-      io.on("open", () => this._onopen()),
-      io.on("error", (err) => this.connected || this._emit("connect_error", err)),
-      io.on("close", (reason) => this._onclose(reason)),
-      io.on("transport", () => this._transport()),
+      io.subscribe("open", () => this._onopen()),
+      io.subscribe("error", (err) => this.connected || this._emit("connect_error", err)),
+      io.subscribe("close", (reason, details) => this._onclose(reason, details)),
+      io.subscribe("transport", () => this._transport()),
     ];
     if (!io._reconnecting) io.open();
     if (io._state == "open") this._onopen();
@@ -95,12 +99,21 @@ export class Socket extends Emitter {
       this._ack(id, packet.data.pop(), flags.timeout);
       packet.id = id;
     }
-    if (this.connected) this._packet(packet);
+    if (this.connected) this._send(packet);
     else if (!flags.volatile) this.sendBuffer.push(packet);
     return this;
   }
 
-  /** Emits `event` and resolves with the server's first acknowledgement argument. */
+  /** Sends an EVENT packet, after telling the onAnyOutgoing listeners. */
+  _send(packet) {
+    for (const fn of this._anyOutgoingListeners.slice()) invoke(fn, this, packet.data);
+    this._packet(packet);
+  }
+
+  /**
+   * Emits `event` and resolves with the server's first acknowledgement argument. (Only where
+   * `Promise` exists; ack callbacks work everywhere.)
+   */
   emitWithAck(event, ...args) {
     const timed = (this._flags.timeout ?? this.io._options.ackTimeout) !== undefined;
     return new Promise((resolve, reject) => {
@@ -129,12 +142,42 @@ export class Socket extends Emitter {
   /** Adds a listener of every incoming event: `fn(event, ...args)`. */
   onAny(fn) {
     this._anyListeners.push(fn);
-    return () => this.offAny(fn);
+    return this;
+  }
+
+  /** Adds a listener of every incoming event, before the others. */
+  prependAny(fn) {
+    this._anyListeners.unshift(fn);
+    return this;
   }
 
   offAny(fn) {
-    this._anyListeners = fn ? this._anyListeners.filter((f) => f != fn) : [];
+    this._anyListeners = remove(this._anyListeners, fn);
     return this;
+  }
+
+  listenersAny() {
+    return this._anyListeners.slice();
+  }
+
+  /** Adds a listener of every event sent: `fn(event, ...args)` (without the ack callback). */
+  onAnyOutgoing(fn) {
+    this._anyOutgoingListeners.push(fn);
+    return this;
+  }
+
+  prependAnyOutgoing(fn) {
+    this._anyOutgoingListeners.unshift(fn);
+    return this;
+  }
+
+  offAnyOutgoing(fn) {
+    this._anyOutgoingListeners = remove(this._anyOutgoingListeners, fn);
+    return this;
+  }
+
+  listenersAnyOutgoing() {
+    return this._anyOutgoingListeners.slice();
   }
 
   /** Disconnects from the namespace; does not reconnect. */
@@ -189,7 +232,7 @@ export class Socket extends Emitter {
       this._pid = data.pid;
       this.connected = true;
       this._receiveBuffer.splice(0).forEach((args) => this._dispatch(args));
-      this.sendBuffer.splice(0).forEach((queued) => this._packet(queued));
+      this.sendBuffer.splice(0).forEach((queued) => this._send(queued));
       this._transport();
       this._emit("connect");
     } else if (type == EVENT || type == EVENT + 3) {
@@ -238,11 +281,11 @@ export class Socket extends Emitter {
     this.io._destroy(this);
   }
 
-  _onclose(reason) {
+  _onclose(reason, details) {
     if (!this.connected) return;
     this.connected = false;
     this.id = undefined;
-    this._emit("disconnect", reason);
+    this._emit("disconnect", reason, details);
     // Acks of packets already sent will never come; those waiting in the buffer may.
     for (const id in this._acks) {
       const fn = this._acks[id];
@@ -252,3 +295,6 @@ export class Socket extends Emitter {
     }
   }
 }
+
+// emitWithAck exists only where Promise does (the classic build runs without it).
+if (typeof Promise == "undefined") Socket.prototype.emitWithAck = undefined;

@@ -226,14 +226,19 @@ impl SocketIoHandler {
                 ns.connect(engine.clone(), auth, joining, child);
             }
             PacketKind::Event | PacketKind::BinaryEvent => {
-                let Some(socket) = client.socket(&nsp) else { return };
+                let Some(socket) = client.socket(&nsp) else {
+                    return not_joined(engine, &nsp);
+                };
                 let (name, payload) = Payload::from_event_data(data, attachments);
                 if let Some(name) = name {
                     socket.on_event(name, payload, id, bytes);
                 }
             }
             PacketKind::Ack | PacketKind::BinaryAck => {
-                if let (Some(socket), Some(id)) = (client.socket(&nsp), id) {
+                let Some(socket) = client.socket(&nsp) else {
+                    return not_joined(engine, &nsp);
+                };
+                if let Some(id) = id {
                     socket.on_ack(id, Payload::from_ack_data(data, attachments));
                 }
             }
@@ -248,6 +253,13 @@ impl SocketIoHandler {
             }
         }
     }
+}
+
+/// An EVENT or ACK for a namespace the client has not joined: an invalid state, which closes
+/// the connection, as Socket.IO does (other clients are unaffected).
+fn not_joined(engine: &EngineSocket, nsp: &str) {
+    tracing::debug!(sid = %engine.id(), nsp, "a packet for a namespace the client has not joined; closing the connection");
+    engine.close();
 }
 
 #[cfg(test)]

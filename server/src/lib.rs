@@ -17,6 +17,7 @@ mod io;
 mod namespace;
 mod operators;
 mod payload;
+mod recent_calls;
 mod recovery;
 mod serve;
 mod socket;

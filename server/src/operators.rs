@@ -145,7 +145,7 @@ impl BroadcastOperators {
         let (data, attachments) = data.into_payload()?.into_event_data(event);
         // Volatile events may be lost anyway: they are not kept for recovery.
         let keep = (!self.volatile).then_some(&self.opts);
-        let failed = self.ns.send_event(data, attachments, keep, |packet, frames| {
+        let failed = self.ns.send_event(data, attachments, (keep, None), |packet, frames| {
             let mut failed = Vec::new();
             for sid in self.ns.adapter.select(&self.opts) {
                 let Some(socket) = self.ns.sockets.get(&sid).map(|s| s.clone()) else { continue };

@@ -18,10 +18,12 @@ use std::time::{Duration, Instant};
 
 use ferrio_protocol::engine::Frame;
 
+use crate::ack::PendingAcks;
 use crate::adapter::{BroadcastOptions, Room};
 use crate::engine::lock::lock;
 use crate::engine::Sid;
 use crate::namespace::ChildLease;
+use crate::recent_calls::RecentCalls;
 
 /// An event as it was sent: who it was for, and its encoded frames.
 struct Logged {
@@ -39,6 +41,11 @@ pub(crate) struct Saved {
     pub(crate) pid: Sid,
     pub(crate) rooms: Vec<Room>,
     pub(crate) extensions: http::Extensions,
+    /// The acknowledgements the server still waits for: the emits that asked for them are
+    /// replayed with the same ids, and the answers reach the original waiters.
+    pub(crate) acks: Arc<PendingAcks>,
+    /// The client's recent calls, so its retries across the reconnect still run once.
+    pub(crate) recent: Arc<Mutex<RecentCalls>>,
     at: Instant,
     /// Keeps the socket's dynamic child namespace while the socket may come back.
     _child: Option<ChildLease>,
@@ -46,7 +53,25 @@ pub(crate) struct Saved {
 
 impl Saved {
     pub(crate) fn new(sid: Sid, pid: Sid, rooms: Vec<Room>, extensions: http::Extensions) -> Self {
-        Saved { sid, pid, rooms, extensions, at: Instant::now(), _child: None }
+        Saved {
+            sid,
+            pid,
+            rooms,
+            extensions,
+            acks: Arc::default(),
+            recent: Arc::default(),
+            at: Instant::now(),
+            _child: None,
+        }
+    }
+
+    /// The same, with the socket's pending acknowledgements and recent calls.
+    pub(crate) fn with_calls(
+        self,
+        acks: Arc<PendingAcks>,
+        recent: Arc<Mutex<RecentCalls>>,
+    ) -> Self {
+        Saved { acks, recent, ..self }
     }
 
     /// The same, keeping its dynamic child namespace with `lease` until recovered or expired.
@@ -113,6 +138,9 @@ pub(crate) struct Recovery {
     max_log_bytes: usize,
     log: Mutex<Log>,
     saved: Mutex<SavedSockets>,
+    /// The connected sockets by private id, for a client that comes back before its old
+    /// session was noticed dead.
+    live: Mutex<HashMap<String, Sid>>,
 }
 
 impl std::fmt::Debug for Recovery {
@@ -130,7 +158,23 @@ impl Recovery {
             max_log_bytes: LOG_MAX_BYTES,
             log: Mutex::new(Log { events: VecDeque::new(), bytes: 0, next_offset: 1 }),
             saved: Mutex::new(SavedSockets::default()),
+            live: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Records that the connected socket `sid` holds private id `pid`.
+    pub(crate) fn track_live(&self, pid: &Sid, sid: &Sid) {
+        lock(&self.live).insert(pid.as_str().to_owned(), sid.clone());
+    }
+
+    /// Forgets that a socket holding `pid` is connected.
+    pub(crate) fn untrack_live(&self, pid: &Sid) {
+        lock(&self.live).remove(pid.as_str());
+    }
+
+    /// The connected socket holding `pid`, if there is one.
+    pub(crate) fn live_socket(&self, pid: &str) -> Option<Sid> {
+        lock(&self.live).get(pid).cloned()
     }
 
     /// Gives the next event its offset, has `encode` make it (a packet and its frames), keeps

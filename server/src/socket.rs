@@ -6,12 +6,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use ferrio_protocol::engine::Frame;
 use ferrio_protocol::socket::Packet;
 use serde_json::Value;
 
 use crate::ack::PendingAck;
 use crate::adapter::{BroadcastOptions, Room};
-use crate::emit::send_encoded;
+use crate::emit::{encoded_frames, send_encoded};
 use crate::engine::lock::{lock, read, write};
 use crate::engine::{EngineSocket, HandshakeRequest, Sid, TransportKind};
 use crate::errors::{AckError, SendError};
@@ -23,6 +24,7 @@ use crate::handler::{
 use crate::namespace::{ChildLease, Namespace};
 use crate::operators::{BroadcastOperators, RoomParam};
 use crate::payload::IntoPayload;
+use crate::recent_calls::{CallState, RecentCalls};
 use crate::recovery::Saved;
 use crate::{ack, DisconnectReason, EventError, Payload};
 
@@ -45,6 +47,10 @@ use crate::{ack, DisconnectReason, EventError, Payload};
 /// ```
 #[derive(Clone)]
 pub struct Socket(pub(crate) Arc<SocketInner>);
+
+/// What a socket keeps of the calls in both directions: the acknowledgements it waits for,
+/// and the client's recent calls.
+type Calls = (Arc<ack::PendingAcks>, Arc<Mutex<RecentCalls>>);
 
 /// One listener of an event (or of every event).
 #[derive(Clone)]
@@ -97,7 +103,10 @@ pub(crate) struct SocketInner {
     handlers: RwLock<EventHandlers>,
     disconnecting_handlers: Mutex<Vec<BoxedDisconnectHandler>>,
     disconnect_handlers: Mutex<Vec<BoxedDisconnectHandler>>,
-    pub(crate) acks: ack::PendingAcks,
+    /// The acknowledgements the server waits for (kept with the socket for recovery).
+    pub(crate) acks: Arc<ack::PendingAcks>,
+    /// The events with acknowledgement the client sent lately, so a retry runs once.
+    recent: Arc<Mutex<RecentCalls>>,
     /// The event handlers running, and the calls waiting for a slot.
     running: Arc<HandlerLimit>,
     connected: AtomicBool,
@@ -135,7 +144,8 @@ impl Socket {
     ) -> Socket {
         let pid = ns.recovery.as_ref().map(|_| Sid::random());
         let extensions = http::Extensions::new();
-        Socket::build(ns, engine, auth, (Sid::random(), pid), extensions, child, false)
+        let calls = (Arc::default(), Arc::default());
+        Socket::build(ns, engine, auth, (Sid::random(), pid), (extensions, calls), child, false)
     }
 
     /// The socket a returning client recovers: same id, rooms and extensions.
@@ -147,8 +157,8 @@ impl Socket {
         saved: Saved,
         child: Option<ChildLease>,
     ) -> Socket {
-        let Saved { sid, pid, extensions, .. } = saved;
-        Socket::build(ns, engine, auth, (sid, Some(pid)), extensions, child, true)
+        let Saved { sid, pid, extensions, acks, recent, .. } = saved;
+        Socket::build(ns, engine, auth, (sid, Some(pid)), (extensions, (acks, recent)), child, true)
     }
 
     fn build(
@@ -156,7 +166,7 @@ impl Socket {
         engine: EngineSocket,
         auth: Value,
         (id, pid): (Sid, Option<Sid>),
-        extensions: http::Extensions,
+        (extensions, (acks, recent)): (http::Extensions, Calls),
         child: Option<ChildLease>,
         recovered: bool,
     ) -> Socket {
@@ -173,7 +183,8 @@ impl Socket {
             handlers: RwLock::new(EventHandlers::default()),
             disconnecting_handlers: Mutex::new(Vec::new()),
             disconnect_handlers: Mutex::new(Vec::new()),
-            acks: ack::PendingAcks::default(),
+            acks,
+            recent,
             connected: AtomicBool::new(false),
             extensions: Mutex::new(extensions),
             pid,
@@ -493,13 +504,24 @@ impl Socket {
             }
             return Ok(());
         }
+        self.send_event(data, attachments, None)
+    }
+
+    /// Sends the event `data` (with `attachments`, asking for ack `ack_id`) to this client;
+    /// with recovery on, it is stamped and kept, so a returning client gets it again.
+    fn send_event(
+        &self,
+        data: Value,
+        attachments: Vec<bytes::Bytes>,
+        ack_id: Option<u64>,
+    ) -> Result<(), SendError> {
         let ns = &self.0.ns;
         if ns.recovery.is_none() {
-            return self.send_packet(&Packet::event(self.ns(), data, attachments, None));
+            return self.send_packet(&Packet::event(self.ns(), data, attachments, ack_id));
         }
         let to_me =
             BroadcastOptions { rooms: vec![Room::from(self.0.id.as_str())], ..Default::default() };
-        ns.send_event(data, attachments, Some(&to_me), |_, frames| {
+        ns.send_event(data, attachments, (Some(&to_me), ack_id), |_, frames| {
             self.0.engine.send_frames(frames)
         })?;
         Ok(())
@@ -675,17 +697,28 @@ impl Socket {
 
     /// Queues `packet` with a new acknowledgement id; returns the pending acknowledgement,
     /// which forgets the id when dropped (at once, when the packet cannot be queued).
+    /// With recovery on, the event is kept like any other: a client that comes back gets it
+    /// again, with the same id, and its answer still reaches the waiter.
     pub(crate) fn send_asking_ack(&self, packet: &mut Packet) -> Result<PendingAck, SendError> {
         let (id, reply) = self.0.acks.register();
         let pending = PendingAck::new(self.clone(), id, reply);
-        packet.id = Some(id);
-        self.send_packet(packet)?;
+        if self.0.ns.recovery.is_some() {
+            let data = packet.data.clone().unwrap_or(Value::Array(Vec::new()));
+            self.send_event(data, packet.attachments.clone(), Some(id))?;
+        } else {
+            packet.id = Some(id);
+            self.send_packet(packet)?;
+        }
         Ok(pending)
     }
 
+    /// Answers the client's call `id`, and remembers the answer for a retry of that call.
     pub(crate) fn send_ack(&self, id: u64, payload: Payload) -> Result<(), SendError> {
         let Payload { args, attachments } = payload;
-        self.send_packet(&Packet::ack(self.ns(), id, Value::Array(args), attachments))
+        let frames: Arc<[Frame]> =
+            encoded_frames(&Packet::ack(self.ns(), id, Value::Array(args), attachments)).into();
+        lock(&self.0.recent).answered(id, &frames);
+        Ok(self.0.engine.send_frames(&frames)?)
     }
 
     /// Runs the listeners of `event` (`bytes` long as received): the [`on_any`](Self::on_any)
@@ -699,6 +732,17 @@ impl Socket {
         ack_id: Option<u64>,
         bytes: usize,
     ) {
+        // A retried call runs once: a repeat is dropped, or answered again.
+        if let Some(id) = ack_id {
+            match lock(&self.0.recent).begin(id) {
+                CallState::New => {}
+                CallState::Running => return,
+                CallState::Answered(answer) => {
+                    let _ = self.0.engine.send_frames(&answer);
+                    return;
+                }
+            }
+        }
         // The common case, in one look under the lock: one listener, nothing before it.
         let (only, any, middleware) = {
             let handlers = read(&self.0.handlers);
@@ -910,12 +954,16 @@ impl Socket {
         self.run_disconnect_handlers(disconnecting, reason);
         let ns = &self.0.ns;
         let mut child = lock(&self.0.child).take();
+        let mut kept = false;
         if let (Some(recovery), Some(pid)) = (&ns.recovery, &self.0.pid) {
+            recovery.untrack_live(pid);
             if reason.is_recoverable() {
                 let rooms =
                     self.rooms().into_iter().filter(|r| **r != *self.0.id.as_str()).collect();
                 let extensions = lock(&self.0.extensions).clone();
-                let saved = Saved::new(self.0.id.clone(), pid.clone(), rooms, extensions);
+                let saved = Saved::new(self.0.id.clone(), pid.clone(), rooms, extensions)
+                    .with_calls(self.0.acks.clone(), self.0.recent.clone());
+                kept = true;
                 let keeps_child = child.is_some();
                 recovery.save(saved.holding(child.take()));
                 if keeps_child {
@@ -928,7 +976,11 @@ impl Socket {
         if let Some(client) = self.0.engine.data::<crate::client::Client>() {
             client.forget(&ns.path, self);
         }
-        self.0.acks.clear();
+        // Kept for recovery, the pending acknowledgements wait for the client's return (each
+        // waiter still has its timeout); otherwise they fail at once.
+        if !kept {
+            self.0.acks.clear();
+        }
         self.0.running.close();
         *write(&self.0.handlers) = EventHandlers::default();
         // A dynamic child namespace goes with its last socket (before the disconnect handler

@@ -12,6 +12,7 @@ mod support;
 mod bounds;
 mod channels;
 mod errors;
+mod forwarding;
 mod handshake;
 mod heartbeat;
 mod hostile;

@@ -1,6 +1,7 @@
 //! The conformance server: a raw Engine.IO echo on `/engine.io/`, the Socket.IO contract on
-//! `/socket.io/` (and with connection state recovery on `/recovery/`), and the chat tutorial
-//! example's handlers on `/chat/`, with short timeouts so protocol tests finish fast.
+//! `/socket.io/` (and with connection state recovery on `/recovery/`), the chat tutorial
+//! example's handlers on `/chat/`, and a raw WebSocket echo on `/autobahn` for the RFC 6455
+//! framing suite, with short timeouts so protocol tests finish fast.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +10,7 @@ use ferrio::engine::{
     CloseReason, EngineConfig, EngineConfigBuilder, EngineHandler, EngineIo, EngineSocket, Message,
 };
 use ferrio::extract::{Ack, Data};
-use ferrio::{ConnectError, Cors, Ferrio, Io, Payload, Socket};
+use ferrio::{Binary, ConnectError, Cors, Ferrio, Io, Payload, Socket};
 use serde_json::{json, Value};
 
 /// The conformance application and the handles tests use to look inside it.
@@ -83,6 +84,11 @@ async fn on_connect(socket: Socket) {
             let _ = socket.emit("answer-received", answer);
         }
     });
+    // Binary from the server, for clients that cannot send any (a browser without typed arrays).
+    socket.on("bytes", |socket: Socket| async move {
+        let bytes = Binary(bytes::Bytes::from_static(&[0, 1, 2, 127, 128, 254, 255]));
+        let _ = socket.emit("bytes", &bytes);
+    });
     socket.on("bye", |socket: Socket| async move { socket.disconnect() });
     socket.on("drop", |socket: Socket| async move { socket.engine().close() });
     socket.on("message", |socket: Socket, payload: Payload| async move {
@@ -105,7 +111,9 @@ async fn admin_auth(Data(auth): Data<Value>) -> Result<(), ConnectError> {
 /// The Socket.IO server of the contract: the handlers above on `/`, `/custom` and `/admin`.
 pub fn socket_io() -> (ferrio::FerrioLayer, Io) {
     let (layer, io) = Ferrio::builder()
-        .engine_config(engine_config().path("/socket.io/").serve_client(true))
+        .engine_config(
+            engine_config().path("/socket.io/").serve_client(true).serve_socket_io_js(true),
+        )
         .connect_timeout(Duration::from_secs(1))
         .build_layer();
     io.ns("/", on_connect);
@@ -176,6 +184,116 @@ pub async fn serve(listener: tokio::net::TcpListener, router: axum::Router) -> s
         .await
 }
 
+/// `GET /autobahn`: a raw WebSocket echo (no Engine.IO) for the RFC 6455 framing suite
+/// (`scripts/autobahn.sh`): every text and binary message goes back as it came.
+///
+/// It runs on the WebSocket stack of ferrio's websocket transport, set up the same way as
+/// `server/src/engine/transport/websocket.rs` does (kept in step by hand, since that is
+/// private): the `101` answer to a hyper upgrade, tokio-tungstenite in the server role with the
+/// same `WebSocketConfig` (4 KiB reads, 32 KiB write batches, frames and messages capped at the
+/// contract's `max_payload`), the same bounds on writes (a write given up after the heartbeat,
+/// `ping_interval + ping_timeout`; a close after a second), and the same answer to an oversized
+/// message: close code 1009, then the rest of what the client sends read and discarded for at
+/// most a second.
+async fn autobahn_echo(mut req: axum::extract::Request) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    use http::header;
+    use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+
+    let headers = req.headers();
+    let has_token = |name: header::HeaderName, token: &str| {
+        headers.get_all(name).iter().any(|v| {
+            v.to_str()
+                .is_ok_and(|v| v.split(',').any(|part| part.trim().eq_ignore_ascii_case(token)))
+        })
+    };
+    let handshake = has_token(header::UPGRADE, "websocket")
+        && has_token(header::CONNECTION, "upgrade")
+        && headers.get(header::SEC_WEBSOCKET_VERSION).is_some_and(|v| v == "13");
+    let accept = headers.get(header::SEC_WEBSOCKET_KEY).map(|k| derive_accept_key(k.as_bytes()));
+    let on_upgrade = req.extensions_mut().remove::<hyper::upgrade::OnUpgrade>();
+    let (true, Some(accept), Some(on_upgrade)) = (handshake, accept, on_upgrade) else {
+        return (http::StatusCode::BAD_REQUEST, "a WebSocket handshake is expected here")
+            .into_response();
+    };
+    tokio::spawn(async move {
+        if let Ok(upgraded) = on_upgrade.await {
+            echo_websocket(hyper_util::rt::TokioIo::new(upgraded)).await;
+        }
+    });
+    (
+        http::StatusCode::SWITCHING_PROTOCOLS,
+        [
+            (header::UPGRADE, "websocket".to_owned()),
+            (header::CONNECTION, "Upgrade".to_owned()),
+            (header::SEC_WEBSOCKET_ACCEPT, accept),
+        ],
+    )
+        .into_response()
+}
+
+/// The echo loop of [`autobahn_echo`]. Pings, pongs and the closing handshake are tungstenite's:
+/// reading on after a close frame sends its reply.
+async fn echo_websocket<S>(io: S)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use futures_util::{SinkExt, StreamExt};
+    use tokio::io::AsyncReadExt;
+    use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError};
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+    use tokio_tungstenite::tungstenite::{Message as WsMessage, Utf8Bytes};
+
+    // As ferrio's transport: `WRITE_BUFFER`, `CLOSING_GRACE`, the default `ws_read_buffer_size`,
+    // `max_payload`, and the session's `transfer_deadline()`.
+    const WRITE_BUFFER: usize = 32 * 1024;
+    const CLOSING_GRACE: Duration = Duration::from_secs(1);
+    let contract = engine_config().build();
+    let max = contract.max_payload();
+    let write_deadline = contract.ping_interval() + contract.ping_timeout();
+    let config = WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(WRITE_BUFFER)
+        .max_write_buffer_size(max.saturating_mul(2).max(4 * WRITE_BUFFER))
+        .max_message_size(Some(max))
+        .max_frame_size(Some(max));
+    let mut ws =
+        tokio_tungstenite::WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
+    while let Some(incoming) = ws.next().await {
+        match incoming {
+            Ok(message @ (WsMessage::Text(_) | WsMessage::Binary(_))) => {
+                if !matches!(
+                    tokio::time::timeout(write_deadline, ws.send(message)).await,
+                    Ok(Ok(()))
+                ) {
+                    return;
+                }
+            }
+            Ok(_) => {}
+            Err(WsError::Capacity(CapacityError::MessageTooLong { .. })) => {
+                let frame = CloseFrame {
+                    code: CloseCode::Size,
+                    reason: Utf8Bytes::from_static("message too big"),
+                };
+                let _ = tokio::time::timeout(CLOSING_GRACE, ws.close(Some(frame))).await;
+                let mut sink = vec![0u8; 8192];
+                let drain = async {
+                    while let Ok(n) = ws.get_mut().read(&mut sink).await {
+                        if n == 0 {
+                            break;
+                        }
+                    }
+                };
+                let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
+                return;
+            }
+            // A protocol violation: dropped, as ferrio's transport does.
+            Err(_) => return,
+        }
+    }
+}
+
 /// Builds the conformance application.
 pub fn app() -> App {
     let (engine_layer, engine) = EngineIo::new(engine_config().path("/engine.io/"), Echo);
@@ -184,6 +302,7 @@ pub fn app() -> App {
     let (chat_layer, _chat) = socket_io_chat();
     let router = axum::Router::new()
         .route("/pages/{file}", axum::routing::get(page))
+        .route("/autobahn", axum::routing::get(autobahn_echo))
         .layer(engine_layer)
         .layer(recovery_layer)
         .layer(chat_layer)

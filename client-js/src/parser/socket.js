@@ -19,8 +19,9 @@ export const RESERVED = [
 /** Whether `x` is a Blob (read before it is sent). */
 export const isBlob = (x) => typeof Blob != "undefined" && x instanceof Blob;
 
-/** Whether `x` is sent as a binary attachment. */
-export const isBinary = (x) => x instanceof ArrayBuffer || ArrayBuffer.isView(x) || isBlob(x);
+/** Whether `x` is sent as a binary attachment (binary data exists where ArrayBuffer does). */
+export const isBinary = (x) =>
+  !!globalThis.ArrayBuffer && (x instanceof ArrayBuffer || ArrayBuffer.isView(x) || isBlob(x));
 
 /**
  * Encodes a packet into its text and its binary attachments. Binary values found in `data`
@@ -51,8 +52,7 @@ export function encode(packet) {
   return [text + json, ...attachments];
 }
 
-const DIGITS = /\d*/y;
-const digits = (text, at) => ((DIGITS.lastIndex = at), DIGITS.exec(text)?.[0] || "");
+const digits = (text, at) => /^\d*/.exec(text.slice(at))[0];
 
 // Placeholders `{"_placeholder":true,"num":N}` found in `data`; `fn` may replace them.
 function walk(value, fn) {
@@ -67,16 +67,16 @@ function walk(value, fn) {
 const FLOAT_NUM = /("(?:[^"\\]|\\.)*")(\s*:\s*)(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)?/g;
 
 function checkPlaceholders(data, count) {
-  const seen = new Set();
+  // Which attachment numbers were seen (an array: no Set in old browsers).
+  const seen = [];
   let found = 0;
   walk(data, (placeholder) => {
     const num = placeholder.num;
     if (!Number.isInteger(num) || num < 0 || num >= count) fail("InvalidPlaceholder");
-    seen.add(num);
-    found++;
+    found += seen[num] = 1;
     return placeholder;
   });
-  if (found != count || seen.size != count) fail("AttachmentMismatch");
+  if (found != count || seen.filter(Boolean).length != count) fail("AttachmentMismatch");
 }
 
 /** Replaces the placeholders of a decoded binary packet by its attachments. */

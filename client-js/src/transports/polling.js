@@ -31,6 +31,7 @@ export class Polling extends Transport {
     this._ondrained = null;
     /** Stops what receives: the GET or the stream (`abort()`). */
     this._receiver = null;
+    this._fail = (details) => this._close("transport error", false, details);
   }
 
   open() {
@@ -41,15 +42,16 @@ export class Polling extends Transport {
   _receive() {
     if (this._closed || this._paused) return;
     this._receiving = true;
-    const receiver = (this._receiver = new AbortController());
-    this._request("GET", undefined, receiver.signal).then(
+    this._receiver = this._request(
+      "GET",
+      null,
       (body) => {
         this._receiving = false;
         // Each packet on its own: an undecodable one does not cost the others.
         for (const item of body.split("\x1e")) this._packet(attempt(decodeItem, item));
         this._paused ? this._checkDrained() : this._receive();
       },
-      () => this._close("transport error"),
+      this._fail,
     );
   }
 
@@ -72,13 +74,15 @@ export class Polling extends Transport {
     }
     queue.splice(0, items.length);
     this._sending = true;
-    this._request("POST", items.join("\x1e")).then(
+    this._request(
+      "POST",
+      items.join("\x1e"),
       () => {
         this._sending = false;
         this._post();
         this._checkDrained();
       },
-      () => this._close("transport error"),
+      this._fail,
     );
   }
 

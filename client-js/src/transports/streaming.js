@@ -8,7 +8,7 @@
 // before it delivered anything, or that is refused, means the session is gone.
 
 import { Polling } from "./polling.js";
-import { attempt } from "./transport.js";
+import { attempt, details } from "./transport.js";
 import { decodeItem } from "../parser/engine.js";
 import { SseReader, decodeB64Event } from "../parser/sse.js";
 
@@ -34,7 +34,7 @@ export class Streaming extends Polling {
       // While websocket is probed, an ended stream waits: the upgrade either completes (the
       // pause is then already done) or fails, and resume() re-attaches.
       if (this._paused || this.probing) return this._checkDrained();
-      if (reason || !delivered || !this.sid) return this._close(reason || "transport error");
+      if (reason || !delivered || !this.sid) return this._close("transport error", false, details(reason || "stream ended"));
       this._receive();
     };
     // A packet, or the Error of an undecodable event (dropped; the stream goes on).
@@ -52,7 +52,7 @@ export class Streaming extends Polling {
       source.onmessage = decode(decodeItem);
       source.addEventListener("b64", decode(decodeB64Event));
       // CLOSED: refused (not a 200 event stream); CONNECTING: the stream ended or broke.
-      source.onerror = () => end(source.readyState == 2 && "transport error");
+      source.onerror = () => end(source.readyState == 2 && "stream refused");
       receiver = this._receiver = { abort: () => source.close() };
     } else {
       receiver = this._receiver = new AbortController();
@@ -63,13 +63,13 @@ export class Streaming extends Polling {
           const sse = new SseReader();
           const pump = () =>
             reader.read().then(({ done, value }) => {
-              if (done) return end(sse.end() && "transport error");
+              if (done) return end(sse.end() && "stream truncated");
               for (const item of sse.push(value)) take(item);
               if (live) return pump();
             });
           return pump();
         })
-        .catch(() => end("transport error"));
+        .catch(() => end("stream error"));
     }
   }
 }

@@ -32,6 +32,13 @@ import { report } from "../emitter.js";
 
 const noop = () => {};
 
+/**
+ * socket.io-client's `details` of a "transport error": an Error (`type` "TransportError") with
+ * the `description` (an HTTP status, an event) and `context` (the request, the socket).
+ */
+export const details = (message, description, context) =>
+  Object.assign(new Error(message), { type: "TransportError", description, context });
+
 /** What `decode(x)` returns, or the Error it throws. */
 export const attempt = (decode, x) => {
   try {
@@ -57,18 +64,6 @@ export class Transport {
     this._maxPayload = maxPayload || 1e6;
     this._options = options;
     this._closed = false;
-    /** A packet arrived. */
-    this.onpacket = noop;
-    /**
-     * The transport died on its own: "transport close" or "transport error"; the second
-     * argument tells whether the server ended it cleanly (a close frame), rather than the
-     * connection breaking.
-     */
-    this.onclose = noop;
-    /** (websocket) the connection is open. */
-    this.onopen = noop;
-    /** A received packet could not be decoded (an Error named after the decode error). */
-    this.oninvalid = noop;
   }
 
   /** The URL of this transport for the session. */
@@ -92,10 +87,10 @@ export class Transport {
     }
   }
 
-  _close(reason, clean = false) {
+  _close(reason, clean = false, details) {
     if (this._closed) return;
     this.close();
-    this.onclose(reason, clean);
+    this.onclose(reason, clean, details);
   }
 
   close() {
@@ -116,25 +111,35 @@ export class Transport {
   }
 
   /**
-   * An HTTP request with fetch, or XMLHttpRequest where fetch is missing. Resolves with the
-   * response text of a 200, rejects otherwise.
+   * An HTTP request with fetch, or XMLHttpRequest where fetch is missing (no Promise nor
+   * AbortController needed then). Calls `ok` with the response text of a 200, else `fail`
+   * with socket.io-client's `details` of the error. Returns what aborts it: `{abort()}`.
    */
-  _request(method, body, signal) {
+  _request(method, body, ok, fail) {
+    const error = (status, context) => fail(details(method + " error", status, context));
     if (this._options.fetch || globalThis.fetch) {
-      return this._fetch({ method, body, signal }).then((response) => {
-        if (!response.ok) throw new Error(response.status);
-        return response.text();
-      });
+      const controller = new AbortController();
+      this._fetch({ method, body, signal: controller.signal })
+        .then((response) => (response.ok ? response.text() : Promise.reject(response.status)))
+        .then(ok, error);
+      return controller;
     }
-    return new Promise((resolve, reject) => {
-      const xhr = new XMLHttpRequest();
-      xhr.open(method, this._url());
-      xhr.withCredentials = !!this._options.withCredentials;
-      if (body) xhr.setRequestHeader("Content-Type", "text/plain;charset=UTF-8");
-      xhr.onload = () => (xhr.status == 200 ? resolve(xhr.responseText) : reject(new Error(xhr.status)));
-      xhr.onerror = xhr.onabort = reject;
-      signal?.addEventListener("abort", () => xhr.abort());
-      xhr.send(body);
-    });
+    const xhr = new XMLHttpRequest();
+    xhr.open(method, this._url());
+    xhr.withCredentials = !!this._options.withCredentials;
+    if (body) xhr.setRequestHeader("Content-Type", "text/plain;charset=UTF-8");
+    // readystatechange, which every XMLHttpRequest has: DONE after a response, an error or abort.
+    xhr.onreadystatechange = () => xhr.readyState == 4 && (xhr.status == 200 ? ok(xhr.responseText) : error(xhr.status, xhr));
+    xhr.send(body);
+    return xhr;
   }
 }
+
+// The callbacks the engine sets (nothing, until it does):
+// - onpacket(packet): a packet arrived;
+// - onclose(reason, clean, details): the transport died on its own: "transport close" or
+//   "transport error"; `clean` tells whether the server ended it cleanly (a close frame) rather
+//   than the connection breaking; `details` is socket.io-client's (see `details` above);
+// - onopen(): (websocket) the connection is open;
+// - oninvalid(error): a received packet could not be decoded (an Error named after the error).
+Transport.prototype.onpacket = Transport.prototype.onclose = Transport.prototype.onopen = Transport.prototype.oninvalid = noop;

@@ -111,6 +111,36 @@ pub fn encode_event(frame: &Frame, out: &mut Vec<u8>) {
     out.extend_from_slice(b"\n\n");
 }
 
+/// Appends one SSE event for `frame` numbered `id` (an `id: <id>` line first): a client that
+/// loses the stream names the last number it got when it re-attaches, and the server resends
+/// what followed. See [`encode_event`] for the rest.
+///
+/// ```
+/// use ferrio_protocol::engine::{sse, Frame};
+/// use ferrio_protocol::Str;
+///
+/// let mut out = Vec::new();
+/// sse::encode_event_with_id(42, &Frame::Text(Str::from("4hi")), &mut out);
+/// assert_eq!(out, b"id: 42\ndata: 4hi\n\n");
+/// ```
+pub fn encode_event_with_id(id: u64, frame: &Frame, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"id: ");
+    let mut digits = [0u8; 20];
+    let mut n = id;
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+    out.push(b'\n');
+    encode_event(frame, out);
+}
+
 #[cfg(test)]
 mod tests {
     use bytes::Bytes;

@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::cluster::NodeDirectory;
 use super::http::cors::Cors;
 use super::transport_kind::TransportKind;
 
@@ -63,10 +64,12 @@ pub struct EngineConfig {
     pub(crate) ws_read_buffer_size: usize,
     pub(crate) streaming_budget: usize,
     pub(crate) serve_client: bool,
+    pub(crate) serve_socket_io_js: bool,
     pub(crate) cors: Option<Cors>,
     pub(crate) allow_request: Option<AllowRequest>,
     pub(crate) max_sessions: usize,
     pub(crate) max_sessions_per_ip: Option<usize>,
+    pub(crate) directory: Option<Arc<dyn NodeDirectory>>,
 }
 
 impl Default for EngineConfig {
@@ -91,6 +94,7 @@ impl fmt::Debug for EngineConfig {
             .field("allow_request", &self.allow_request.is_some())
             .field("max_sessions", &self.max_sessions)
             .field("max_sessions_per_ip", &self.max_sessions_per_ip)
+            .field("node_tag", &self.directory.as_ref().map(|d| d.node_tag().to_owned()))
             .finish_non_exhaustive()
     }
 }
@@ -115,10 +119,12 @@ impl EngineConfig {
                 ws_read_buffer_size: 4096,
                 streaming_budget: 128 * 1024,
                 serve_client: false,
+                serve_socket_io_js: false,
                 cors: None,
                 allow_request: None,
                 max_sessions: 100_000,
                 max_sessions_per_ip: None,
+                directory: None,
             },
         }
     }
@@ -307,9 +313,19 @@ impl EngineConfigBuilder {
     }
 
     /// Whether to serve the bundled browser client at `{path}ferrio.js` (and the modules it
-    /// imports). Default off for a raw engine; the Socket.IO builder turns it on.
+    /// imports) and the classic script at `{path}ferrio.min.js`. Default off for a raw engine;
+    /// the Socket.IO builder turns it on.
     pub fn serve_client(mut self, serve: bool) -> Self {
         self.config.serve_client = serve;
+        self
+    }
+
+    /// Whether to serve the classic-script client (`{path}ferrio.min.js`, global `io`) at
+    /// `{path}socket.io.js` too, for pages written for Socket.IO's
+    /// `<script src="/socket.io/socket.io.js">`. Default off; needs
+    /// [`serve_client`](Self::serve_client).
+    pub fn serve_socket_io_js(mut self, serve: bool) -> Self {
+        self.config.serve_socket_io_js = serve;
         self
     }
 
@@ -365,6 +381,18 @@ impl EngineConfigBuilder {
     /// `into_make_service_with_connect_info::<SocketAddr>()`); at least 1.
     pub fn max_sessions_per_ip(mut self, sessions: usize) -> Self {
         self.config.max_sessions_per_ip = Some(sessions);
+        self
+    }
+
+    /// Joins a cluster: session ids carry this node's tag, and requests for another node's
+    /// session are forwarded to it (see [`NodeDirectory`]). Cluster adapters set it; a tag
+    /// that is not [`NODE_TAG_LEN`](super::NODE_TAG_LEN) base64url characters is ignored.
+    pub fn node_directory(mut self, directory: Arc<dyn NodeDirectory>) -> Self {
+        if super::Sid::is_node_tag(directory.node_tag()) {
+            self.config.directory = Some(directory);
+        } else {
+            tracing::warn!(tag = directory.node_tag(), "not a node tag; the engine runs alone");
+        }
         self
     }
 

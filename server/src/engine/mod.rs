@@ -14,6 +14,7 @@
 
 mod channel;
 mod close_reason;
+mod cluster;
 mod config;
 mod error;
 mod handler;
@@ -37,12 +38,13 @@ pub use self::http::body::{BoxError, ResponseBody};
 pub use self::http::cors::Cors;
 pub use channel::Connection;
 pub use close_reason::CloseReason;
+pub use cluster::NodeDirectory;
 pub use config::{AllowRequest, EngineConfig, EngineConfigBuilder};
 pub use error::QueueError;
 pub use handler::{EngineHandler, Message};
 pub use handshake::HandshakeRequest;
 pub use service::{EngineLayer, EngineService, ResponseFuture};
-pub use sid::Sid;
+pub use sid::{Sid, NODE_TAG_LEN};
 pub use socket::EngineSocket;
 pub use transport_kind::TransportKind;
 

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use dashmap::DashMap;
 
+use super::cluster::Forwarder;
 use super::session::Session;
 use super::slots::{Full, SessionSlots, Slot};
 use super::{EngineConfig, EngineHandler, HandshakeRequest, Sid};
@@ -14,11 +15,14 @@ pub(crate) struct Shared {
     pub(crate) sessions: DashMap<Sid, Arc<Session>>,
     pub(crate) handler: Arc<dyn EngineHandler>,
     slots: Arc<SessionSlots>,
+    /// Sends requests for other nodes' sessions there (in a cluster).
+    pub(crate) forwarder: Option<Forwarder>,
 }
 
 impl Shared {
     pub(crate) fn new(config: EngineConfig, handler: Arc<dyn EngineHandler>) -> Shared {
-        Shared { config, sessions: DashMap::new(), handler, slots: Arc::default() }
+        let forwarder = config.directory.as_ref().map(|_| Forwarder::new());
+        Shared { config, sessions: DashMap::new(), handler, slots: Arc::default(), forwarder }
     }
 
     /// A slot for a new session of the client that sent `handshake`, within the configured

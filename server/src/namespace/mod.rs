@@ -22,7 +22,7 @@ use crate::client::{Client, Joining};
 use crate::config::SioConfig;
 use crate::emit::{encoded_frames, send_encoded};
 use crate::engine::lock::read;
-use crate::engine::{EngineSocket, QueueError, Sid};
+use crate::engine::{CloseReason, EngineSocket, QueueError, Sid};
 use crate::handler::{run_inline, BoxFuture, BoxedConnectHandler, BoxedMiddleware};
 use crate::recovery::Recovery;
 use crate::Socket;
@@ -71,11 +71,11 @@ impl Namespace {
         &self,
         mut data: Value,
         attachments: Vec<Bytes>,
-        keep: Option<&BroadcastOptions>,
+        (keep, ack_id): (Option<&BroadcastOptions>, Option<u64>),
         send: impl FnOnce(&Packet, &[Frame]) -> R,
     ) -> R {
         let (Some(recovery), Some(opts)) = (&self.recovery, keep) else {
-            let packet = Packet::event(&self.path, data, attachments, None);
+            let packet = Packet::event(&self.path, data, attachments, ack_id);
             return send(&packet, &encoded_frames(&packet));
         };
         recovery.keep_and_send(
@@ -84,7 +84,7 @@ impl Namespace {
                 if let Value::Array(args) = &mut data {
                     args.push(Value::String(offset.to_string()));
                 }
-                let packet = Packet::event(&self.path, data, attachments, None);
+                let packet = Packet::event(&self.path, data, attachments, ack_id);
                 let frames = encoded_frames(&packet);
                 (packet, frames)
             },
@@ -124,6 +124,9 @@ impl Namespace {
         }
         socket.show_child();
         self.sockets.insert(socket.id().clone(), socket.clone());
+        if let (Some(recovery), Some(pid)) = (&self.recovery, socket.pid()) {
+            recovery.track_live(pid, socket.id());
+        }
         socket.mark_connected();
         self.adapter.add_socket(socket.id());
         if !rooms.is_empty() {
@@ -160,15 +163,14 @@ impl Namespace {
         else {
             return false;
         };
-        let restored = recovery.restore(pid, offset, |mut saved, missed| {
-            let rooms = std::mem::take(&mut saved.rooms);
-            let lease = child.map(ChildLease::another);
-            let socket = Socket::restored(self.clone(), engine.clone(), auth.clone(), saved, lease);
-            // A recovered socket skips the middleware, as in Socket.IO: it passed them before.
-            let handler = self.connect_handler(engine, &socket)?;
-            let admission = self.admit(engine, &socket, &rooms, &missed);
-            Some((handler, admission))
-        });
+        let mut restored = self.restore(recovery, engine, auth, child, (pid, offset));
+        // The socket may still be attached to the client's old session, when the client came
+        // back before the server noticed the loss (polling and streaming can only tell by the
+        // heartbeat): that session is dead, so it is closed, which keeps the socket for
+        // recovery, and the socket is taken over.
+        if restored.is_none() && self.close_old_session(recovery, engine, pid) {
+            restored = self.restore(recovery, engine, auth, child, (pid, offset));
+        }
         match restored {
             // Nothing to restore; or what the socket missed does not fit its queue: either
             // way the client gets a fresh socket (and sees `recovered` false).
@@ -181,6 +183,41 @@ impl Namespace {
             }
             Some(Some((_, Admission::Gone))) => true,
         }
+    }
+
+    /// Restores the socket saved under `pid` for `engine`, with what it missed after `offset`:
+    /// its connect handler and how its admission went; `Some(None)` when the handler refused it;
+    /// `None` when there is nothing to restore.
+    fn restore(
+        self: &Arc<Self>,
+        recovery: &Recovery,
+        engine: &EngineSocket,
+        auth: &Value,
+        child: Option<&ChildLease>,
+        (pid, offset): (&str, &str),
+    ) -> Option<Option<(BoxFuture, Admission)>> {
+        recovery.restore(pid, offset, |mut saved, missed| {
+            let rooms = std::mem::take(&mut saved.rooms);
+            let lease = child.map(ChildLease::another);
+            let socket = Socket::restored(self.clone(), engine.clone(), auth.clone(), saved, lease);
+            // A recovered socket skips the middleware, as in Socket.IO: it passed them before.
+            let handler = self.connect_handler(engine, &socket)?;
+            let admission = self.admit(engine, &socket, &rooms, &missed);
+            Some((handler, admission))
+        })
+    }
+
+    /// Closes the session another connection of the client left behind, whose socket holds
+    /// `pid`; `true` when there was one.
+    fn close_old_session(&self, recovery: &Recovery, engine: &EngineSocket, pid: &str) -> bool {
+        let Some(sid) = recovery.live_socket(pid) else { return false };
+        let Some(old) = self.sockets.get(&sid).map(|s| s.value().clone()) else { return false };
+        if old.engine() == engine {
+            return false;
+        }
+        tracing::debug!(ns = %self.path, "a returning client takes its socket over from its old session");
+        old.engine().close_with(CloseReason::TransportClose);
+        true
     }
 
     /// Runs the connect flow of a client that sent CONNECT for this namespace; `joining`

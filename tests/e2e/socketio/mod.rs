@@ -13,6 +13,7 @@ mod extract;
 mod handler_limit;
 mod handlers;
 mod invalid;
+mod lossless;
 mod middleware;
 mod namespaces;
 mod porting_args;

@@ -58,23 +58,33 @@ async fn several_namespaces_over_one_connection() {
 
     // Leaving `/custom` leaves `/` alone.
     client.send("41/custom,").await;
-    client.send(r#"42/custom,["echo","ignored"]"#).await;
     client.assert_echo("root alive").await;
     assert!(io.of("/custom").unwrap().sockets().is_empty());
     assert_eq!(io.sockets().len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn events_for_a_namespace_not_joined_are_ignored() {
+async fn an_event_or_ack_for_a_namespace_not_joined_closes_the_connection() {
     let (server, io) = serve(Ferrio::builder()).await;
     let _root = echo_ns(&io, "/");
     let _custom = echo_ns(&io, "/custom");
+    // As Socket.IO: an invalid state, and the whole connection closes (its other namespaces
+    // too); other clients carry on.
+    let (mut witness, _) = server.connect().await;
+    for packet in [
+        r#"42/custom,["echo","not joined"]"#,
+        r#"42/unknown,["echo","no such namespace"]"#,
+        r#"43/custom,0["stray ack"]"#,
+    ] {
+        let (mut client, _) = server.connect().await;
+        client.send(packet).await;
+        client.expect_closed().await;
+    }
+    // A DISCONNECT for a namespace not joined is ignored (a client that left twice).
     let (mut client, _) = server.connect().await;
-    client.send(r#"42/custom,["echo","not joined"]"#).await;
-    client.send(r#"42/unknown,["echo","no such namespace"]"#).await;
-    client.send(r#"43/custom,0["stray ack"]"#).await;
     client.send("41/custom,").await;
-    client.assert_echo("ignored").await;
+    client.assert_echo("still here").await;
+    witness.assert_echo("unaffected").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -64,10 +64,23 @@ pub(crate) fn to_frame(packet: &Packet) -> Frame {
 
 /// Splits SSE text into its complete events (each without its final `\n\n`).
 pub(crate) fn events(raw: &[u8]) -> Vec<String> {
+    numbered_events(raw).into_iter().map(|(_, event)| event).collect()
+}
+
+/// The complete events in `raw`, each with its `id:` (the packet's sequence number; `None`
+/// for events the server does not number: a noop or close that ends a stream) and the rest
+/// of its lines.
+pub(crate) fn numbered_events(raw: &[u8]) -> Vec<(Option<u64>, String)> {
     let text = String::from_utf8(raw.to_vec()).expect("the event stream is UTF-8");
-    let mut events: Vec<String> = text.split("\n\n").map(str::to_owned).collect();
+    let mut events: Vec<&str> = text.split("\n\n").collect();
     events.pop(); // what follows the last `\n\n`: an incomplete event, or nothing
     events
+        .into_iter()
+        .map(|event| match event.strip_prefix("id: ").and_then(|rest| rest.split_once('\n')) {
+            Some((id, rest)) => (Some(id.parse().expect("a numeric id")), rest.to_owned()),
+            None => (None, event.to_owned()),
+        })
+        .collect()
 }
 
 impl SseStream {
@@ -145,6 +158,11 @@ impl SseStream {
     /// The complete events received after body offset `from`.
     pub(crate) fn events_since(&self, from: usize) -> Vec<String> {
         events(&self.raw[from..])
+    }
+
+    /// The number of the last packet read (its SSE `id`), as a client re-attaching reports it.
+    pub(crate) fn last_event_id(&self) -> Option<u64> {
+        self.parser.last_event_id()
     }
 
     /// Whether the body has ended.

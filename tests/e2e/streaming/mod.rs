@@ -4,6 +4,7 @@
 //! errors, and that closed sessions are reclaimed.
 
 pub(crate) mod client;
+mod lossless;
 mod session;
 mod upgrade;
 mod wire;
@@ -102,7 +103,7 @@ async fn open(server: &TestServer) -> (SseStream, String) {
     let padding = sse::padding();
     assert_eq!(&stream.raw()[..padding.len()], padding, "the body starts with the padding");
     let expected = format!(
-        "data: 0{{\"sid\":\"{sid}\",\"upgrades\":[\"websocket\"],\"pingInterval\":300,\
+        "id: 1\ndata: 0{{\"sid\":\"{sid}\",\"upgrades\":[\"websocket\"],\"pingInterval\":300,\
          \"pingTimeout\":200,\"maxPayload\":1000000}}\n\n"
     );
     assert_eq!(

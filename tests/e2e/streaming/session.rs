@@ -58,7 +58,11 @@ async fn an_unanswered_ping_closes_the_session() {
     assert_eq!(stream.rest().await, [Frame::Text("1".into())]);
     assert_timer("close after an unanswered ping", pinged.elapsed(), PING_TIMEOUT);
     assert_eq!(stream.events_since(mark), ["data: 2", "data: 1"]);
-    assert_eq!(String::from_utf8_lossy(&stream.raw()[mark..]), "data: 2\n\ndata: 1\n\n");
+    // Numbered after the open packet (1): the ping 2, the close packet 3.
+    assert_eq!(
+        String::from_utf8_lossy(&stream.raw()[mark..]),
+        "id: 2\ndata: 2\n\nid: 3\ndata: 1\n\n"
+    );
     // The session is gone.
     assert_error(&server.get(&session_query(&sid)).await, 400, SESSION_ID_UNKNOWN);
     assert_error(&post(&server, &sid, "3").await, 400, SESSION_ID_UNKNOWN);

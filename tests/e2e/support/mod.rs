@@ -93,6 +93,12 @@ pub(crate) async fn server() -> TestServer {
 }
 
 impl TestServer {
+    /// A server a test started itself at `addr` (serving until `task` is aborted), with an
+    /// engine on `/engine.io/`.
+    pub(crate) fn external(addr: SocketAddr, task: JoinHandle<()>) -> TestServer {
+        TestServer { addr, sessions: None, task: Some(task) }
+    }
+
     /// `/engine.io/?{query}`.
     pub(crate) fn target(&self, query: &str) -> String {
         format!("/engine.io/?{query}")

@@ -73,6 +73,8 @@ pub struct Parser {
     event: Vec<u8>,
     /// A limit was exceeded; the stream cannot be resynchronised.
     failed: bool,
+    /// The last `id` field that was a sequence number (what a client re-attaching reports).
+    last_id: Option<u64>,
 }
 
 /// What a complete line asks for.
@@ -100,7 +102,24 @@ impl Parser {
             data: Vec::new(),
             event: Vec::new(),
             failed: false,
+            last_id: None,
         }
+    }
+
+    /// The last event id received that is a number: ferrio numbers the packets of a stream
+    /// (`id: <seq>`), and a client that re-attaches names the last one it got.
+    ///
+    /// ```
+    /// use ferrio_protocol::engine::sse::Parser;
+    ///
+    /// let mut parser = Parser::new(1024);
+    /// parser.push(b"id: 7\ndata: 4hi\n\n");
+    /// assert!(parser.next_packet()?.is_some());
+    /// assert_eq!(parser.last_event_id(), Some(7));
+    /// # Ok::<(), ferrio_protocol::DecodeError>(())
+    /// ```
+    pub fn last_event_id(&self) -> Option<u64> {
+        self.last_id
     }
 
     /// Appends bytes read from the stream. Call [`Parser::next_packet`]
@@ -245,7 +264,12 @@ impl Parser {
                 self.event.clear();
                 self.event.extend_from_slice(value);
             }
-            _ => {} // id, retry, and unknown fields
+            b"id" => {
+                if let Some(id) = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok()) {
+                    self.last_id = Some(id);
+                }
+            }
+            _ => {} // retry, and unknown fields
         }
         Ok(Line::Continue)
     }

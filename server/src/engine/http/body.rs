@@ -28,6 +28,7 @@ pin_project! {
         Inner { #[pin] body: B },
         Full { data: Option<Bytes> },
         Channel { rx: tokio::sync::mpsc::Receiver<Bytes> },
+        Forwarded { #[pin] body: hyper::body::Incoming },
     }
 }
 
@@ -44,6 +45,12 @@ impl<B> ResponseBody<B> {
     /// A body streamed from a channel; it ends when every sender is dropped.
     pub(crate) fn channel(rx: tokio::sync::mpsc::Receiver<Bytes>) -> Self {
         ResponseBody { kind: Kind::Channel { rx } }
+    }
+
+    /// The body of the response another node gave to a forwarded request, passed on as it
+    /// comes.
+    pub(crate) fn forwarded(body: hyper::body::Incoming) -> Self {
+        ResponseBody { kind: Kind::Forwarded { body } }
     }
 
     pub(crate) fn empty() -> Self {
@@ -67,6 +74,7 @@ where
             KindProj::Inner { body } => body.poll_frame(cx).map_err(Into::into),
             KindProj::Full { data } => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
             KindProj::Channel { rx } => rx.poll_recv(cx).map(|d| d.map(|d| Ok(Frame::data(d)))),
+            KindProj::Forwarded { body } => body.poll_frame(cx).map_err(Into::into),
         }
     }
 
@@ -75,6 +83,7 @@ where
             Kind::Inner { body } => body.is_end_stream(),
             Kind::Full { data } => data.is_none(),
             Kind::Channel { .. } => false,
+            Kind::Forwarded { body } => body.is_end_stream(),
         }
     }
 
@@ -85,6 +94,7 @@ where
                 SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64))
             }
             Kind::Channel { .. } => SizeHint::default(),
+            Kind::Forwarded { body } => body.size_hint(),
         }
     }
 }

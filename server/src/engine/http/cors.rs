@@ -107,6 +107,10 @@ impl Cors {
 
     /// Adds the `Access-Control-*` headers answering a request with `request_headers`.
     pub(crate) fn apply(&self, request_headers: &HeaderMap, response: &mut HeaderMap) {
+        response.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static(super::response::EVENT_ID_HEADER),
+        );
         match &self.allow {
             Allow::Any => {
                 response.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));

@@ -6,6 +6,8 @@ pub(crate) struct EngineQuery {
     pub(crate) eio: Option<String>,
     pub(crate) transport: Option<String>,
     pub(crate) sid: Option<String>,
+    /// What a ferrio client received last on an HTTP transport (`lastEventId`).
+    pub(crate) last_event_id: Option<String>,
 }
 
 impl EngineQuery {
@@ -16,6 +18,7 @@ impl EngineQuery {
                 "EIO" => &mut q.eio,
                 "transport" => &mut q.transport,
                 "sid" => &mut q.sid,
+                "lastEventId" => &mut q.last_event_id,
                 _ => continue,
             };
             if slot.is_none() {

@@ -51,14 +51,22 @@ pub(crate) fn empty_bad_request<B>() -> EngineResponse<B> {
     res
 }
 
-/// A polling GET answer.
-pub(crate) fn payload<B>(body: Vec<u8>) -> EngineResponse<B> {
+/// The header naming the sequence number of the last packet in a polling answer, which
+/// ferrio's client reports back (`lastEventId`) so nothing is lost with a dropped response.
+pub(crate) const EVENT_ID_HEADER: &str = "x-ferrio-event-id";
+
+/// A polling GET answer; `last_seq` numbers its last packet when it came from the queue.
+pub(crate) fn payload<B>(body: Vec<u8>, last_seq: Option<u64>) -> EngineResponse<B> {
     let mut res = with_type(
         StatusCode::OK,
         "text/plain; charset=UTF-8",
         ResponseBody::full(Bytes::from(body)),
     );
-    res.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let headers = res.headers_mut();
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(seq) = last_seq {
+        headers.insert(EVENT_ID_HEADER, HeaderValue::from(seq));
+    }
     res
 }
 

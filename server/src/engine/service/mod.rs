@@ -19,6 +19,7 @@ use tower_service::Service;
 pub use future::ResponseFuture;
 pub use layer::EngineLayer;
 
+use crate::engine::cluster::{Forwarder, FORWARDED};
 use crate::engine::http::body::{BoxError, ResponseBody};
 use crate::engine::http::cors;
 use crate::engine::http::query::EngineQuery;
@@ -27,7 +28,7 @@ use crate::engine::session::Session;
 use crate::engine::shared::Shared;
 use crate::engine::slots::Full;
 use crate::engine::transport::{polling, streaming, websocket};
-use crate::engine::{HandshakeRequest, TransportKind};
+use crate::engine::{HandshakeRequest, Sid, TransportKind};
 
 /// The engine in front of an inner service `S`; made by [`EngineLayer`].
 #[derive(Debug, Clone)]
@@ -82,7 +83,7 @@ where
         }
         if config.serve_client {
             if let Some(name) = path.strip_prefix(config.path.as_str()) {
-                if let Some(res) = client_files::serve(req.method(), name, req.headers()) {
+                if let Some(res) = client_files::serve(req.method(), name, req.headers(), config) {
                     return ResponseFuture::engine(Box::pin(std::future::ready(res)));
                 }
             }
@@ -143,11 +144,28 @@ where
         return response::error(ErrorCode::Forbidden);
     }
 
+    // What a ferrio client received last on an HTTP transport: the query parameter (an
+    // `EventSource` cannot set headers), else the header an `EventSource` reconnecting sends.
+    let received = query
+        .last_event_id
+        .as_deref()
+        .or_else(|| req.headers().get("last-event-id").and_then(|v| v.to_str().ok()));
+    let received = match received.map(str::parse::<u64>) {
+        None => None,
+        Some(Ok(seq)) => Some(seq),
+        Some(Err(_)) => return response::error(ErrorCode::BadRequest),
+    };
+
     if let Some(sid) = &query.sid {
         let Some(session) = shared.sessions.get(sid.as_str()).map(|s| s.value().clone()) else {
+            // Another node's session: forwarded there (once: a forwarded request that does not
+            // find its session here gets the same answer as any unknown sid).
+            if let Some((owner, forwarder)) = owner_elsewhere(shared, sid, req.headers()) {
+                return forwarder.forward(owner, req, is_upgrade).await;
+            }
             return response::error(ErrorCode::UnknownSid);
         };
-        return route_session(session, transport, is_upgrade, req).await;
+        return route_session(session, transport, is_upgrade, received, req).await;
     }
 
     // A handshake: a GET that opens a new session.
@@ -177,12 +195,30 @@ where
             websocket::accept_new(shared.clone(), Request::from_parts(parts, body), handshake, slot)
         }
         TransportKind::Polling => {
-            polling::get(Session::open(shared, TransportKind::Polling, handshake, slot)).await
+            let session = Session::open(shared, TransportKind::Polling, handshake, slot);
+            polling::get(session, received).await
         }
         TransportKind::Streaming => {
-            streaming::get(Session::open(shared, TransportKind::Streaming, handshake, slot))
+            let session = Session::open(shared, TransportKind::Streaming, handshake, slot);
+            streaming::get(session, received)
         }
     }
+}
+
+/// The node that owns session `sid`, when it is another live node of the cluster, and the
+/// forwarder that reaches it.
+fn owner_elsewhere<'a>(
+    shared: &'a Shared,
+    sid: &str,
+    headers: &http::HeaderMap,
+) -> Option<(std::net::SocketAddr, &'a Forwarder)> {
+    let directory = shared.config.directory.as_ref()?;
+    let forwarder = shared.forwarder.as_ref()?;
+    let tag = Sid::node_tag(sid)?;
+    if tag == directory.node_tag() || headers.contains_key(FORWARDED) {
+        return None;
+    }
+    Some((directory.node_address(tag)?, forwarder))
 }
 
 /// A request for an existing session.
@@ -190,6 +226,7 @@ async fn route_session<B, R>(
     session: Arc<Session>,
     transport: TransportKind,
     is_upgrade: bool,
+    received: Option<u64>,
     req: Request<B>,
 ) -> EngineResponse<R>
 where
@@ -207,11 +244,11 @@ where
         return response::error(ErrorCode::BadRequest);
     }
     match (transport, req.method()) {
-        (TransportKind::Polling, &Method::GET) => polling::get(session).await,
+        (TransportKind::Polling, &Method::GET) => polling::get(session, received).await,
         (TransportKind::Polling | TransportKind::Streaming, &Method::POST) => {
             polling::post(session, req).await
         }
-        (TransportKind::Streaming, &Method::GET) => streaming::get(session),
+        (TransportKind::Streaming, &Method::GET) => streaming::get(session, received),
         _ => response::error(ErrorCode::BadRequest),
     }
 }

@@ -70,10 +70,13 @@ impl Heartbeat {
     /// Records a pong from the client received at `now`. A pong nobody asked for, or one for a
     /// ping the client was not yet sent, is ignored: a client can neither push the next ping
     /// away by flooding pongs nor keep a session it never reads alive by sending them blindly.
-    pub(crate) fn on_pong(&mut self, now: Instant) {
+    /// Returns whether the pong counted.
+    pub(crate) fn on_pong(&mut self, now: Instant) -> bool {
         if let Phase::AwaitingPong { delivered: true, .. } = self.phase {
             self.phase = Phase::Idle { ping_at: now + self.interval };
+            return true;
         }
+        false
     }
 }
 

@@ -7,7 +7,7 @@
 //! time as an argument where it matters, so they are unit-tested without sockets.
 
 mod heartbeat;
-mod queue;
+pub(crate) mod queue;
 mod upgrade;
 
 use std::any::Any;
@@ -27,7 +27,7 @@ use super::{
     TransportKind,
 };
 use heartbeat::{Heartbeat, HeartbeatAction};
-use queue::OutboundQueue;
+use queue::{Numbered, OutboundQueue};
 use upgrade::Upgrade;
 
 /// Mutable state of a session, behind a short-lived `std` mutex never held across `.await`.
@@ -38,12 +38,19 @@ struct State {
     upgrade: Upgrade,
     heartbeat: Heartbeat,
     closed: Option<CloseReason>,
-    /// A polling GET is attached.
-    poll_attached: bool,
+    /// The generation of the polling GET attached, if one is: a GET that takes over from one the
+    /// client gave up on gets a newer one, and the older ends.
+    poll_attached: Option<u64>,
     /// A POST is being read.
     post_active: bool,
-    /// A stream is attached (one at a time: a second is refused while it lives).
-    stream_attached: bool,
+    /// The generation of the stream attached, if one is (one at a time: a second is refused
+    /// while it lives, unless it takes over with `lastEventId`).
+    stream_attached: Option<u64>,
+    /// Incremented by each receiver (poll or stream) that attaches.
+    generation: u64,
+    /// The sequence number of the ping in flight to an HTTP transport: the pong that answers it
+    /// confirms every frame up to it.
+    ping_seq: Option<u64>,
     /// The session's place in the engine's bound on sessions, given back when it is forgotten.
     slot: Option<Slot>,
 }
@@ -75,6 +82,8 @@ impl std::fmt::Debug for Session {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Receiver {
     transport: TransportKind,
+    /// Which attachment this is; it ends once another receiver took its place.
+    generation: u64,
     /// Attached while the probe was already answered: it takes what is queued once, or waits
     /// a little before its noop, so an old client that keeps polling does not spin.
     arrived_during_upgrade: bool,
@@ -83,9 +92,9 @@ pub(crate) struct Receiver {
 /// The next thing a receiver does.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum ReceiveStep {
-    /// Send these queued frames (at most `max_bytes` once framed, at least one). A close
-    /// packet among them ends the session.
-    Frames(Vec<Frame>),
+    /// Send these queued frames (at most `max_bytes` once framed, at least one), numbered. A
+    /// close packet among them ends the session.
+    Frames(Numbered),
     /// Nothing more for this receiver: send this last frame (a noop or a close) and end.
     End(Frame),
     /// Wait for a wake-up, then ask again.
@@ -107,7 +116,10 @@ pub(crate) struct PollGuard<'a> {
 
 impl Drop for PollGuard<'_> {
     fn drop(&mut self) {
-        self.session.lock().poll_attached = false;
+        let mut state = self.session.lock();
+        if state.poll_attached == Some(self.receiver.generation) {
+            state.poll_attached = None;
+        }
     }
 }
 
@@ -120,8 +132,21 @@ pub(crate) struct StreamGuard {
 
 impl Drop for StreamGuard {
     fn drop(&mut self) {
-        self.session.lock().stream_attached = false;
+        let mut state = self.session.lock();
+        if state.stream_attached == Some(self.receiver.generation) {
+            state.stream_attached = None;
+        }
     }
+}
+
+/// Why a receiver cannot attach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AttachRefused {
+    /// Another one is attached, and this request does not say what it received (overlapping
+    /// polls close the session, as in Engine.IO; a second stream is refused).
+    Busy,
+    /// The request claims to have received frames the session never handed out.
+    BadConfirmation,
 }
 
 /// Marks the end of a POST, however its request ends.
@@ -139,8 +164,10 @@ impl Drop for PostGuard<'_> {
 /// Why a websocket may not take over a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum UpgradeRefused {
-    /// The session runs on websocket already, is closed, or websocket is disabled.
+    /// The session is closed, or websocket is disabled.
     NotUpgradable,
+    /// The session runs on websocket already.
+    Upgraded,
     /// Another websocket is upgrading this session.
     Busy,
 }
@@ -154,7 +181,10 @@ impl Session {
         slot: Slot,
     ) -> Arc<Session> {
         let config = &shared.config;
-        let sid = Sid::random();
+        let sid = match &config.directory {
+            Some(directory) => Sid::random_tagged(directory.node_tag()),
+            None => Sid::random(),
+        };
         let upgrades = if transport != TransportKind::WebSocket && config.websocket {
             vec![TransportKind::WebSocket.as_str().to_owned()]
         } else {
@@ -183,9 +213,11 @@ impl Session {
                     config.ping_timeout,
                 ),
                 closed: None,
-                poll_attached: false,
+                poll_attached: None,
                 post_active: false,
-                stream_attached: false,
+                stream_attached: None,
+                generation: 0,
+                ping_seq: None,
                 slot: Some(slot),
             }),
             wake: Notify::new(),
@@ -292,14 +324,6 @@ impl Session {
         (state.queue.take_all(), state.closed.is_some())
     }
 
-    /// Records that `frames` were handed to the client's transport: a heartbeat ping among
-    /// them is now pending for real, and the client's pong counts.
-    pub(crate) fn delivered(&self, frames: &[Frame]) {
-        if frames.iter().any(Frame::is_ping) {
-            self.ping_delivered();
-        }
-    }
-
     /// Records that the pending heartbeat ping was handed to the client's transport.
     pub(crate) fn ping_delivered(&self) {
         self.lock().heartbeat.on_ping_delivered();
@@ -330,14 +354,17 @@ impl Session {
                 if matches!(reason, CloseReason::ServerClose | CloseReason::ClientClose) {
                     state.queue.push_control(Packet::Noop.encode());
                 }
-                state.queue.push_control(Packet::Close.encode());
+                // A client that closed knows; its pending poll gets the noop alone.
+                if reason != CloseReason::ClientClose {
+                    state.queue.push_control(Packet::Close.encode());
+                }
             }
             // When the server closes an HTTP-transport session between two polls (or while
             // its stream is detached), the close packet waits for the client's next request,
             // so the client learns "transport close" rather than an unknown session.
             reason == CloseReason::ServerClose
                 && state.transport != TransportKind::WebSocket
-                && (!state.poll_attached || state.transport == TransportKind::Streaming)
+                && (state.poll_attached.is_none() || state.transport == TransportKind::Streaming)
         };
         if linger {
             let session = self.clone();
@@ -377,43 +404,76 @@ impl Session {
 
     // ===== receivers: polling GETs and streams =====
 
-    /// Attaches a polling GET; `None` when one is attached already (overlapping polls, which
-    /// the caller answers by closing the session, as Engine.IO does).
-    pub(crate) fn attach_poll(&self) -> Option<PollGuard<'_>> {
+    /// Attaches a polling GET. `received` is what the client says it got (`lastEventId`, sent
+    /// by ferrio's client): frames after it that were handed out are sent again, and a GET the
+    /// server still thinks attached is taken over (it was lost with its connection). Without
+    /// it, a GET while another is attached is refused: the caller closes the session, as
+    /// Engine.IO does with overlapping polls.
+    pub(crate) fn attach_poll(
+        &self,
+        received: Option<u64>,
+    ) -> Result<PollGuard<'_>, AttachRefused> {
         let mut state = self.lock();
-        if state.poll_attached {
-            return None;
+        if state.poll_attached.is_some() && received.is_none() {
+            return Err(AttachRefused::Busy);
         }
-        state.poll_attached = true;
-        let receiver = Receiver {
-            transport: TransportKind::Polling,
-            arrived_during_upgrade: state.upgrade.is_probed(),
-        };
-        Some(PollGuard { session: self, receiver })
+        let receiver = self.attach(&mut state, TransportKind::Polling, received)?;
+        state.poll_attached = Some(receiver.generation);
+        drop(state);
+        // A poll taken over sees the newer generation and ends.
+        self.wake.notify_waiters();
+        Ok(PollGuard { session: self, receiver })
     }
 
-    /// Attaches a stream; `None` while another stream of the session is attached (one live
-    /// stream per session: a second GET cannot take the first one's place, or alternate with
-    /// it).
-    pub(crate) fn attach_stream(self: &Arc<Self>) -> Option<StreamGuard> {
+    /// Attaches a stream. As [`attach_poll`](Self::attach_poll), a stream that says what it
+    /// received takes over from one still attached; one that does not is refused while another
+    /// lives (it can neither take its place nor alternate with it).
+    pub(crate) fn attach_stream(
+        self: &Arc<Self>,
+        received: Option<u64>,
+    ) -> Result<StreamGuard, AttachRefused> {
         let mut state = self.lock();
-        if state.stream_attached {
-            return None;
+        if state.stream_attached.is_some() && received.is_none() {
+            return Err(AttachRefused::Busy);
         }
-        state.stream_attached = true;
-        let receiver = Receiver {
-            transport: TransportKind::Streaming,
+        let receiver = self.attach(&mut state, TransportKind::Streaming, received)?;
+        state.stream_attached = Some(receiver.generation);
+        drop(state);
+        self.wake.notify_waiters();
+        Ok(StreamGuard { session: self.clone(), receiver })
+    }
+
+    /// The common part of attaching: resumes after what the client `received` and gives the
+    /// receiver its generation.
+    fn attach(
+        &self,
+        state: &mut State,
+        transport: TransportKind,
+        received: Option<u64>,
+    ) -> Result<Receiver, AttachRefused> {
+        if let Some(received) = received {
+            state.queue.retain();
+            state.queue.resume_after(received).map_err(|_| AttachRefused::BadConfirmation)?;
+        }
+        state.generation += 1;
+        Ok(Receiver {
+            transport,
+            generation: state.generation,
             arrived_during_upgrade: state.upgrade.is_probed(),
-        };
-        Some(StreamGuard { session: self.clone(), receiver })
+        })
     }
 
     /// What `receiver` does next, taking at most `max_bytes` of frames (once framed).
     pub(crate) fn poll_receive(&self, receiver: &mut Receiver, max_bytes: usize) -> ReceiveStep {
         let mut state = self.lock();
         let during_upgrade = std::mem::take(&mut receiver.arrived_during_upgrade);
-        // Checked before the queue: after an upgrade the frames belong to the websocket.
-        if state.transport != receiver.transport {
+        // Checked before the queue: after an upgrade the frames belong to the websocket, and
+        // after a takeover to the newer receiver.
+        let attached = match receiver.transport {
+            TransportKind::Polling => state.poll_attached,
+            _ => state.stream_attached,
+        };
+        if state.transport != receiver.transport || attached != Some(receiver.generation) {
             return ReceiveStep::End(Packet::Noop.encode());
         }
         let probed = state.upgrade.is_probed();
@@ -424,12 +484,12 @@ impl Session {
         // abandoned), then ends.
         if receiver.transport == TransportKind::Streaming && probed {
             if during_upgrade && !state.queue.is_empty() {
-                return ReceiveStep::Frames(state.queue.drain_payload(max_bytes));
+                return ReceiveStep::Frames(take(&mut state, max_bytes));
             }
             return ReceiveStep::End(Packet::Noop.encode());
         }
         if !state.queue.is_empty() {
-            return ReceiveStep::Frames(state.queue.drain_payload(max_bytes));
+            return ReceiveStep::Frames(take(&mut state, max_bytes));
         }
         if state.closed.is_some() {
             return ReceiveStep::End(Packet::Close.encode());
@@ -465,11 +525,11 @@ impl Session {
     /// A websocket connected for this session at `now` and starts the probe.
     pub(crate) fn begin_upgrade(&self, now: Instant) -> Result<(), UpgradeRefused> {
         let mut state = self.lock();
-        if state.transport == TransportKind::WebSocket
-            || state.closed.is_some()
-            || !self.shared.config.websocket
-        {
+        if state.closed.is_some() || !self.shared.config.websocket {
             return Err(UpgradeRefused::NotUpgradable);
+        }
+        if state.transport == TransportKind::WebSocket {
+            return Err(UpgradeRefused::Upgraded);
         }
         let timeout = self.shared.config.upgrade_timeout;
         if state.upgrade.begin(now, timeout) {
@@ -514,6 +574,11 @@ impl Session {
             if upgraded {
                 state.transport = TransportKind::WebSocket;
             }
+            if upgraded {
+                // The client paused the old transport after it got the noop that followed
+                // everything handed out there: it has it all.
+                state.queue.confirm_all();
+            }
             upgraded
         };
         self.wake.notify_waiters();
@@ -538,7 +603,15 @@ impl Session {
         match packet {
             Packet::Message(text) => self.deliver(Message::Text(text)),
             Packet::Binary(data) => self.deliver(Message::Binary(data)),
-            Packet::Pong => self.lock().heartbeat.on_pong(Instant::now()),
+            Packet::Pong => {
+                let mut state = self.lock();
+                if state.heartbeat.on_pong(Instant::now()) {
+                    // The client read the ping, and so everything handed out before it.
+                    if let Some(seq) = state.ping_seq.take() {
+                        state.queue.confirm(seq);
+                    }
+                }
+            }
             Packet::Noop => {}
             Packet::Close => {
                 self.close(CloseReason::ClientClose);
@@ -562,6 +635,17 @@ impl Session {
         let socket = EngineSocket(self.clone());
         self.shared.handler.on_message(&socket, message);
     }
+}
+
+/// Takes the frames a receiver sends next; a ping among them is now handed to the client, so
+/// its pong counts, and confirms what came before it.
+fn take(state: &mut State, max_bytes: usize) -> Numbered {
+    let numbered = state.queue.drain_payload(max_bytes);
+    if let Some(i) = numbered.frames.iter().rposition(Frame::is_ping) {
+        state.heartbeat.on_ping_delivered();
+        state.ping_seq = Some(numbered.first_seq + i as u64);
+    }
+    numbered
 }
 
 /// Longest time a session closed by the server waits for the client to fetch its close packet.

@@ -46,6 +46,14 @@ fn message(text: &'static str) -> Frame {
     Packet::Message(Str::from_static(text)).encode()
 }
 
+/// The frames a step sends, if it sends queued ones.
+fn sent(step: ReceiveStep) -> Option<Vec<Frame>> {
+    match step {
+        ReceiveStep::Frames(numbered) => Some(numbered.frames),
+        _ => None,
+    }
+}
+
 fn noop() -> ReceiveStep {
     ReceiveStep::End(Packet::Noop.encode())
 }
@@ -54,7 +62,8 @@ fn noop() -> ReceiveStep {
 fn a_waiting_poll_is_answered_with_a_noop_once_the_probe_is_answered() {
     let (session, _) = session_on(TransportKind::Polling);
     let t0 = Instant::now();
-    let mut poll = session.attach_poll().expect("first poll").receiver;
+    let guard = session.attach_poll(None).expect("first poll");
+    let mut poll = guard.receiver;
     assert_eq!(session.poll_receive(&mut poll, MAX), ReceiveStep::Wait);
     session.begin_upgrade(t0).expect("upgradable");
     assert_eq!(session.poll_receive(&mut poll, MAX), ReceiveStep::Wait, "connected, not probed");
@@ -70,18 +79,20 @@ fn a_poll_arriving_during_the_probe_takes_what_is_queued_or_waits_for_a_noop() {
     let t0 = Instant::now();
     session.begin_upgrade(t0).expect("upgradable");
     session.answer_probe(t0);
-    let mut poll = session.attach_poll().expect("poll").receiver;
+    let guard = session.attach_poll(None).expect("poll");
+    let mut poll = guard.receiver;
     assert_eq!(session.poll_receive(&mut poll, MAX), ReceiveStep::WaitThenNoop);
     assert_eq!(session.poll_receive(&mut poll, MAX), ReceiveStep::WaitThenNoop, "still waiting");
     session.try_send_frames(std::iter::once(message("a"))).expect("queued");
-    assert_eq!(session.poll_receive(&mut poll, MAX), ReceiveStep::Frames(vec![message("a")]));
+    assert_eq!(sent(session.poll_receive(&mut poll, MAX)), Some(vec![message("a")]));
 }
 
 #[test]
 fn after_the_upgrade_old_receivers_end_and_the_queue_belongs_to_the_websocket() {
     let (session, _) = session_on(TransportKind::Polling);
     let t0 = Instant::now();
-    let mut poll = session.attach_poll().expect("poll").receiver;
+    let guard = session.attach_poll(None).expect("poll");
+    let mut poll = guard.receiver;
     session.begin_upgrade(t0).expect("upgradable");
     session.answer_probe(t0);
     session.try_send_frames(std::iter::once(message("late"))).expect("queued");
@@ -92,7 +103,7 @@ fn after_the_upgrade_old_receivers_end_and_the_queue_belongs_to_the_websocket() 
     assert_eq!(frames, [message("late")]);
     assert!(!closed);
     assert!(
-        session.begin_upgrade(t0).is_err_and(|e| e == UpgradeRefused::NotUpgradable),
+        session.begin_upgrade(t0).is_err_and(|e| e == UpgradeRefused::Upgraded),
         "a websocket session is not upgraded again"
     );
 }
@@ -101,7 +112,7 @@ fn after_the_upgrade_old_receivers_end_and_the_queue_belongs_to_the_websocket() 
 fn a_stream_ends_at_the_probe_without_taking_frames() {
     let (session, _) = session_on(TransportKind::Streaming);
     let t0 = Instant::now();
-    let guard = session.attach_stream().expect("a stream");
+    let guard = session.attach_stream(None).expect("a stream");
     let mut stream = guard.receiver;
     session.begin_upgrade(t0).expect("upgradable");
     session.try_send_frames(std::iter::once(message("a"))).expect("queued");
@@ -118,12 +129,9 @@ fn a_stream_attached_during_the_probe_takes_the_queue_once_then_ends() {
     session.begin_upgrade(t0).expect("upgradable");
     session.answer_probe(t0);
     session.try_send_frames(std::iter::once(message("ping-like"))).expect("queued");
-    let guard = session.attach_stream().expect("a stream");
+    let guard = session.attach_stream(None).expect("a stream");
     let mut stream = guard.receiver;
-    assert_eq!(
-        session.poll_receive(&mut stream, MAX),
-        ReceiveStep::Frames(vec![message("ping-like")])
-    );
+    assert_eq!(sent(session.poll_receive(&mut stream, MAX)), Some(vec![message("ping-like")]));
     session.try_send_frames(std::iter::once(message("b"))).expect("queued");
     assert_eq!(session.poll_receive(&mut stream, MAX), noop());
 }
@@ -137,10 +145,10 @@ fn an_abandoned_upgrade_leaves_the_old_transport_delivering() {
     let woken = session.changed();
     session.abandon_upgrade();
     assert!(woken.now_or_never().is_some());
-    let guard = session.attach_stream().expect("a stream");
+    let guard = session.attach_stream(None).expect("a stream");
     let mut stream = guard.receiver;
     session.try_send_frames(std::iter::once(message("a"))).expect("queued");
-    assert_eq!(session.poll_receive(&mut stream, MAX), ReceiveStep::Frames(vec![message("a")]));
+    assert_eq!(sent(session.poll_receive(&mut stream, MAX)), Some(vec![message("a")]));
     assert!(!session.complete_upgrade(t0), "5 after giving up is refused");
     assert_eq!(session.transport(), TransportKind::Streaming);
     assert!(session.begin_upgrade(t0).is_ok(), "a new upgrade may start");
@@ -161,15 +169,13 @@ fn one_websocket_upgrades_a_session_at_a_time_and_not_past_its_deadline() {
 #[test]
 fn a_closed_session_is_not_upgraded_and_its_poll_gets_the_close_packet() {
     let (session, counting) = session_on(TransportKind::Polling);
-    let mut poll = session.attach_poll().expect("poll").receiver;
+    let guard = session.attach_poll(None).expect("poll");
+    let mut poll = guard.receiver;
     session.close(CloseReason::ClientClose);
     assert_eq!(counting.closes.load(Ordering::Relaxed), 1);
     assert_eq!(session.begin_upgrade(Instant::now()), Err(UpgradeRefused::NotUpgradable));
-    // Engine.IO answers a poll after a deliberate close with a noop, then the close packet.
-    assert_eq!(
-        session.poll_receive(&mut poll, MAX),
-        ReceiveStep::Frames(vec![Packet::Noop.encode(), Packet::Close.encode()])
-    );
+    // As Engine.IO: the client closed, so its pending poll gets a noop alone.
+    assert_eq!(sent(session.poll_receive(&mut poll, MAX)), Some(vec![Packet::Noop.encode()]));
     assert_eq!(session.poll_receive(&mut poll, MAX), ReceiveStep::End(Packet::Close.encode()));
     session.close(CloseReason::TransportClose);
     assert_eq!(counting.closes.load(Ordering::Relaxed), 1, "closed once");
@@ -178,22 +184,22 @@ fn a_closed_session_is_not_upgraded_and_its_poll_gets_the_close_packet() {
 #[test]
 fn one_stream_at_a_time() {
     let (session, _) = session_on(TransportKind::Streaming);
-    let first = session.attach_stream().expect("the first stream");
-    assert!(session.attach_stream().is_none(), "a second stream is refused while one lives");
+    let first = session.attach_stream(None).expect("the first stream");
+    assert!(session.attach_stream(None).is_err(), "a second stream is refused while one lives");
     session.try_send_frames(std::iter::once(message("a"))).expect("queued");
     let mut receiver = first.receiver;
-    assert_eq!(session.poll_receive(&mut receiver, MAX), ReceiveStep::Frames(vec![message("a")]));
+    assert_eq!(sent(session.poll_receive(&mut receiver, MAX)), Some(vec![message("a")]));
     drop(first);
-    assert!(session.attach_stream().is_some(), "re-attaching after it ended");
+    assert!(session.attach_stream(None).is_ok(), "re-attaching after it ended");
 }
 
 #[test]
 fn overlapping_polls_and_posts_are_refused_until_the_first_ends() {
     let (session, _) = session_on(TransportKind::Polling);
-    let poll = session.attach_poll().expect("first poll");
-    assert!(session.attach_poll().is_none());
+    let poll = session.attach_poll(None).expect("first poll");
+    assert!(session.attach_poll(None).is_err());
     drop(poll);
-    assert!(session.attach_poll().is_some());
+    assert!(session.attach_poll(None).is_ok());
     let post = session.accept_post().expect("first post");
     assert!(session.accept_post().is_none());
     drop(post);
@@ -217,8 +223,90 @@ fn polls_batch_the_queue_up_to_max_bytes() {
     let (session, _) = session_on(TransportKind::Polling);
     let frames = [message("aaaa"), message("bbbb"), message("cccc")];
     session.try_send_frames(frames.clone().into_iter()).expect("queued");
-    let mut poll = session.attach_poll().expect("poll").receiver;
+    let guard = session.attach_poll(None).expect("poll");
+    let mut poll = guard.receiver;
     // "4aaaa" + "\x1e" + "4bbbb" = 11 bytes; the third does not fit.
-    assert_eq!(session.poll_receive(&mut poll, 11), ReceiveStep::Frames(frames[..2].to_vec()));
-    assert_eq!(session.poll_receive(&mut poll, 11), ReceiveStep::Frames(frames[2..].to_vec()));
+    assert_eq!(sent(session.poll_receive(&mut poll, 11)), Some(frames[..2].to_vec()));
+    assert_eq!(sent(session.poll_receive(&mut poll, 11)), Some(frames[2..].to_vec()));
+}
+
+#[test]
+fn a_poll_that_says_what_it_received_gets_again_what_followed() {
+    let (session, _) = session_on(TransportKind::Polling);
+    session.try_send_frames([message("a"), message("b")].into_iter()).expect("queued");
+    {
+        // The first poll turns on retention; its answer (1 and 2: `session_on` took the open
+        // packet out unnumbered) is lost with its connection after the client read 1.
+        let guard = session.attach_poll(Some(0)).expect("poll");
+        let mut poll = guard.receiver;
+        assert_eq!(
+            sent(session.poll_receive(&mut poll, MAX)),
+            Some(vec![message("a"), message("b")])
+        );
+    }
+    session.try_send_frames(std::iter::once(message("c"))).expect("queued");
+    let guard = session.attach_poll(Some(1)).expect("the client got 1");
+    let mut poll = guard.receiver;
+    match session.poll_receive(&mut poll, MAX) {
+        ReceiveStep::Frames(numbered) => {
+            assert_eq!(numbered.first_seq, 2, "the same numbers again");
+            assert_eq!(numbered.frames, vec![message("b"), message("c")]);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_poll_that_says_what_it_received_takes_over_one_the_server_still_holds() {
+    let (session, _) = session_on(TransportKind::Polling);
+    let stale = session.attach_poll(Some(0)).expect("poll");
+    let mut stale_receiver = stale.receiver;
+    assert!(session.attach_poll(None).is_err(), "without lastEventId: overlapping");
+    let woken = session.changed();
+    let fresh = session.attach_poll(Some(0)).expect("a takeover");
+    assert!(woken.now_or_never().is_some(), "the stale poll is woken to end");
+    assert_eq!(session.poll_receive(&mut stale_receiver, MAX), noop());
+    drop(stale);
+    session.try_send_frames(std::iter::once(message("a"))).expect("queued");
+    let mut receiver = fresh.receiver;
+    assert_eq!(sent(session.poll_receive(&mut receiver, MAX)), Some(vec![message("a")]));
+}
+
+#[test]
+fn a_stream_that_says_what_it_received_takes_over_and_resumes() {
+    let (session, _) = session_on(TransportKind::Streaming);
+    let old = session.attach_stream(Some(0)).expect("a stream");
+    let mut old_receiver = old.receiver;
+    session.try_send_frames([message("a"), message("b")].into_iter()).expect("queued");
+    assert!(sent(session.poll_receive(&mut old_receiver, MAX)).is_some());
+    assert!(session.attach_stream(None).is_err(), "a second stream without lastEventId");
+    let new = session.attach_stream(Some(1)).expect("a takeover after 'a' (seq 1)");
+    assert_eq!(session.poll_receive(&mut old_receiver, MAX), noop());
+    let mut receiver = new.receiver;
+    assert_eq!(sent(session.poll_receive(&mut receiver, MAX)), Some(vec![message("b")]));
+    assert_eq!(
+        session.attach_stream(Some(99)).map(drop),
+        Err(AttachRefused::BadConfirmation),
+        "never handed out"
+    );
+}
+
+#[test]
+fn a_counted_pong_confirms_what_came_before_its_ping() {
+    let (session, _) = session_on(TransportKind::Polling);
+    let guard = session.attach_poll(Some(0)).expect("poll");
+    let mut poll = guard.receiver;
+    session.try_send_frames(std::iter::once(message("a"))).expect("queued");
+    session.lock().heartbeat.handle_timeout(Instant::now() + Duration::from_secs(60));
+    session.lock().queue.push_control(Packet::Ping.encode());
+    assert_eq!(
+        sent(session.poll_receive(&mut poll, MAX)),
+        Some(vec![message("a"), Packet::Ping.encode()])
+    );
+    drop(guard);
+    assert!(session.on_packet(Packet::Pong));
+    // The client read the ping: nothing before it is sent again.
+    let guard = session.attach_poll(Some(1)).expect("poll");
+    let mut poll = guard.receiver;
+    assert_eq!(session.poll_receive(&mut poll, MAX), ReceiveStep::Wait);
 }

@@ -12,29 +12,35 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use super::receive::{self, Receive};
 use crate::engine::http::body::BoxError;
 use crate::engine::http::response::{self, EngineResponse};
-use crate::engine::session::Session;
+use crate::engine::session::{AttachRefused, Session};
 use crate::engine::CloseReason;
 
 /// A polling GET: answers with every queued frame up to `max_payload`, waiting for one if the
-/// queue is empty.
-pub(crate) async fn get<R>(session: Arc<Session>) -> EngineResponse<R> {
-    let Some(guard) = session.attach_poll() else {
-        // Engine.IO closes a session whose client overlaps its polls.
-        session.close(CloseReason::TransportError);
-        return response::empty_bad_request();
+/// queue is empty. `received` is what the client says it got (`lastEventId`).
+pub(crate) async fn get<R>(session: Arc<Session>, received: Option<u64>) -> EngineResponse<R> {
+    let guard = match session.attach_poll(received) {
+        Ok(guard) => guard,
+        Err(AttachRefused::Busy) => {
+            // Engine.IO closes a session whose client overlaps its polls.
+            session.close(CloseReason::TransportError);
+            return response::empty_bad_request();
+        }
+        Err(AttachRefused::BadConfirmation) => return response::error(ErrorCode::BadRequest),
     };
     let mut receiver = guard.receiver;
     let max_payload = session.config().max_payload;
-    let frames = match receive::next(&session, &mut receiver, max_payload).await {
-        Receive::Frames(frames) => frames,
-        Receive::End(last) => vec![last],
+    let (frames, last_seq) = match receive::next(&session, &mut receiver, max_payload).await {
+        Receive::Frames(numbered) => {
+            let last = numbered.last_seq();
+            (numbered.frames, Some(last))
+        }
+        Receive::End(last) => (vec![last], None),
     };
     drop(guard);
-    session.delivered(&frames);
     session.forget_if_drained();
     let mut body = Vec::with_capacity(frames.iter().map(|f| payload::encoded_len(f) + 1).sum());
     payload::encode(frames.iter(), &mut body);
-    response::payload(body)
+    response::payload(body, last_seq)
 }
 
 /// A polling POST: reads at most `max_payload` bytes and applies the packets in order.

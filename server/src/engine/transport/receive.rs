@@ -4,14 +4,15 @@
 
 use ferrio_protocol::engine::{Frame, Packet};
 
+use crate::engine::session::queue::Numbered;
 use crate::engine::session::{ReceiveStep, Receiver, Session, UPGRADE_NOOP_DELAY};
 
 /// The next thing a receiver sends.
 #[derive(Debug)]
 pub(crate) enum Receive {
-    /// Queued frames, at most `max_bytes` once framed (at least one). A close packet among them
-    /// ends the session.
-    Frames(Vec<Frame>),
+    /// Queued frames, at most `max_bytes` once framed (at least one), numbered. A close packet
+    /// among them ends the session.
+    Frames(Numbered),
     /// Nothing more for this receiver: send this last frame (a noop or a close) and end.
     End(Frame),
 }

@@ -24,9 +24,10 @@ use crate::engine::http::response::{self, EngineResponse};
 use crate::engine::session::{Session, StreamGuard};
 
 /// A streaming GET: opens (or re-attaches) the session's event stream; refused while another
-/// stream of the session is attached.
-pub(crate) fn get<R>(session: Arc<Session>) -> EngineResponse<R> {
-    let Some(guard) = session.attach_stream() else {
+/// stream of the session is attached, unless it says what it `received` (`lastEventId`): it
+/// then takes over, and gets again what followed.
+pub(crate) fn get<R>(session: Arc<Session>, received: Option<u64>) -> EngineResponse<R> {
+    let Ok(guard) = session.attach_stream(received) else {
         return response::error(ErrorCode::BadRequest);
     };
     let (tx, rx) = mpsc::channel(2);
@@ -86,11 +87,11 @@ async fn write_events(guard: &StreamGuard, tx: &mpsc::Sender<Bytes>) {
         };
         let mut out = Vec::new();
         let last = match &next {
-            Receive::Frames(frames) => {
-                for frame in frames {
-                    sse::encode_event(frame, &mut out);
+            Receive::Frames(numbered) => {
+                for (seq, frame) in (numbered.first_seq..).zip(&numbered.frames) {
+                    sse::encode_event_with_id(seq, frame, &mut out);
                 }
-                frames.iter().any(|f| f.is_close())
+                numbered.frames.iter().any(|f| f.is_close())
             }
             Receive::End(frame) => {
                 sse::encode_event(frame, &mut out);
@@ -99,9 +100,6 @@ async fn write_events(guard: &StreamGuard, tx: &mpsc::Sender<Bytes>) {
         };
         sent += out.len();
         permit.send(Bytes::from(out));
-        if let Receive::Frames(frames) = &next {
-            session.delivered(frames);
-        }
         if last || sent >= budget {
             if last {
                 session.forget_if_drained();

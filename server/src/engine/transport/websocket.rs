@@ -23,7 +23,7 @@ use tokio_tungstenite::WebSocketStream;
 
 use crate::engine::http::body::ResponseBody;
 use crate::engine::http::response::{self, EngineResponse};
-use crate::engine::session::Session;
+use crate::engine::session::{Session, UpgradeRefused};
 use crate::engine::shared::Shared;
 use crate::engine::slots::Slot;
 use crate::engine::{CloseReason, HandshakeRequest, TransportKind};
@@ -108,9 +108,25 @@ pub(crate) fn accept_upgrade<B, R>(
     session: Arc<Session>,
     mut req: Request<B>,
 ) -> EngineResponse<R> {
-    if let Err(refused) = session.begin_upgrade(Instant::now()) {
-        tracing::debug!(sid = %session.sid, ?refused, "websocket upgrade refused");
-        return response::error(ErrorCode::BadRequest);
+    match session.begin_upgrade(Instant::now()) {
+        Ok(()) => {}
+        // As Engine.IO: a websocket for a session that has one (or is getting one) is accepted
+        // and closed at once; the session's own websocket carries on.
+        Err(UpgradeRefused::Upgraded | UpgradeRefused::Busy) => {
+            return match switch(&mut req) {
+                Ok((res, on_upgrade)) => {
+                    let shared = session.shared.clone();
+                    tokio::spawn(async move {
+                        if let Some(mut ws) = into_websocket(on_upgrade, &shared).await {
+                            let _ = tokio::time::timeout(CLOSING_GRACE, ws.close(None)).await;
+                        }
+                    });
+                    res
+                }
+                Err(code) => response::error(code),
+            };
+        }
+        Err(UpgradeRefused::NotUpgradable) => return response::error(ErrorCode::BadRequest),
     }
     let (res, on_upgrade) = match switch(&mut req) {
         Ok(ok) => ok,
@@ -262,7 +278,13 @@ async fn on_incoming(
         },
         Some(Ok(WsMessage::Binary(data))) => Ok(Packet::Binary(data)),
         Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => return true,
-        Some(Ok(WsMessage::Close(_))) | None => {
+        Some(Ok(WsMessage::Close(_))) => {
+            session.close(CloseReason::TransportClose);
+            // The reply to the client's close frame is queued: send it (RFC 6455 §5.5.1).
+            let _ = tokio::time::timeout(CLOSING_GRACE, ws.flush()).await;
+            return false;
+        }
+        None => {
             session.close(CloseReason::TransportClose);
             return false;
         }
