@@ -305,7 +305,25 @@ impl<T: Clone + Send + Sync + 'static> FromDisconnect for MaybeExtension<T> {
 #[derive(Debug, Clone)]
 pub struct HttpExtension<T>(pub T);
 
-/// Like [`HttpExtension`], but `None` when the request had no such extension.
+/// Like [`HttpExtension`], but `None` when the request had no such extension: the handler is
+/// called either way.
+///
+/// ```
+/// use ferrio::extract::MaybeHttpExtension;
+/// use ferrio::Socket;
+///
+/// #[derive(Clone)]
+/// struct User(String);
+///
+/// async fn on_connect(socket: Socket, MaybeHttpExtension(user): MaybeHttpExtension<User>) {
+///     match user {
+///         Some(User(name)) => socket.join(name),
+///         None => socket.join("guests"),
+///     }
+/// }
+/// # let (_layer, io) = ferrio::Ferrio::builder().build_layer();
+/// # io.ns("/", on_connect);
+/// ```
 #[derive(Debug, Clone)]
 pub struct MaybeHttpExtension<T>(pub Option<T>);
 

@@ -338,6 +338,18 @@ impl Socket {
 
     /// Removes every listener added with [`on_any`](Self::on_any) (Socket.IO's `offAny()`);
     /// returns whether there was one.
+    ///
+    /// ```
+    /// use ferrio::extract::Event;
+    /// use ferrio::Socket;
+    ///
+    /// fn trace_until_login(socket: &Socket) {
+    ///     socket.on_any(|Event(name): Event| async move { tracing::debug!(name, "event") });
+    ///     socket.once("login", |socket: Socket| async move {
+    ///         socket.off_any();
+    ///     });
+    /// }
+    /// ```
     pub fn off_any(&self) -> bool {
         let removed = write(&self.0.handlers).any.take();
         removed.is_some()
@@ -431,6 +443,25 @@ impl Socket {
     /// [`Socket`], [`DisconnectReason`], [`State`](crate::extract::State),
     /// [`Extension`](crate::extract::Extension)… To tell the socket's rooms it left, use
     /// [`on_disconnecting`](Self::on_disconnecting).
+    ///
+    /// ```
+    /// use ferrio::extract::{Extension, State};
+    /// use ferrio::{DisconnectReason, Socket};
+    ///
+    /// #[derive(Clone)]
+    /// struct Username(String);
+    /// #[derive(Clone)]
+    /// struct Presence;
+    ///
+    /// fn register(socket: &Socket) {
+    ///     // Not called for a socket without a `Username` extension.
+    ///     socket.on_disconnect(
+    ///         |socket: Socket, Extension(Username(name)): Extension<Username>, reason: DisconnectReason, State(_presence): State<Presence>| async move {
+    ///             let _ = socket.broadcast().emit("user left", &(name, reason.as_str()));
+    ///         },
+    ///     );
+    /// }
+    /// ```
     pub fn on_disconnect<H, T>(&self, handler: H)
     where
         H: DisconnectHandler<T>,

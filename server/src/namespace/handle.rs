@@ -77,6 +77,14 @@ impl NamespaceRef {
 impl NamespaceRef {
     /// The rooms with at least one socket of this namespace (each socket's own room, named
     /// after its id, is not listed).
+    ///
+    /// ```
+    /// use ferrio::Io;
+    ///
+    /// fn busy_rooms(io: &Io) -> usize {
+    ///     io.of("/chat").map_or(0, |chat| chat.rooms().len())
+    /// }
+    /// ```
     pub fn rooms(&self) -> Vec<Room> {
         self.0.adapter.rooms()
     }
