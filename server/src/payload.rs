@@ -49,6 +49,8 @@ use crate::binary::{deserialize_args, serialize_args, serialize_with_attachments
 /// one-element tuple. Byte strings — [`Binary`](crate::Binary), `bytes::Bytes`, a `Vec<u8>`
 /// with `#[serde(with = "serde_bytes")]` — travel as binary attachments wherever they sit,
 /// and are read back from them (a plain `Vec<u8>` is an array of numbers, as in serde_json).
+/// Inside a type serde buffers before reading it (`#[serde(untagged)]` enums,
+/// `#[serde(flatten)]` fields), only `Binary` reads its attachment back.
 ///
 /// ```
 /// use ferrio::Payload;

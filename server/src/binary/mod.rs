@@ -233,7 +233,7 @@ mod tests {
     use serde::{Deserialize, Serialize};
     use serde_json::json;
 
-    use crate::Payload;
+    use crate::{Binary, Payload};
 
     #[derive(Debug, PartialEq, Serialize, Deserialize)]
     enum Shape {
@@ -280,5 +280,33 @@ mod tests {
         let p = Payload { args: vec![json!([1, 2, 3])], attachments: vec![Bytes::new()] };
         assert_eq!(&p.deserialize::<Bytes>().expect("bytes")[..], &[1, 2, 3]);
         assert_eq!(p.deserialize::<serde_bytes::ByteBuf>().expect("bytes").into_vec(), [1, 2, 3]);
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(untagged)]
+    enum WithBinary {
+        File { data: Binary },
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(untagged)]
+    enum WithBytes {
+        File {
+            #[allow(dead_code)]
+            data: Bytes,
+        },
+    }
+
+    /// serde buffers untagged and flattened types before reading them, and its buffer knows
+    /// nothing of attachments: `Binary` resolves its placeholder all the same, `Bytes` cannot.
+    #[test]
+    fn inside_untagged_types_binary_reads_its_attachment_and_bytes_does_not() {
+        let p = Payload {
+            args: vec![json!({"data": {"_placeholder": true, "num": 0}})],
+            attachments: vec![Bytes::from_static(b"x")],
+        };
+        let WithBinary::File { data } = p.deserialize::<WithBinary>().expect("Binary resolves");
+        assert_eq!(&data[..], b"x");
+        assert!(p.deserialize::<WithBytes>().is_err());
     }
 }
