@@ -142,10 +142,20 @@ impl Socket {
         auth: Value,
         child: Option<ChildLease>,
     ) -> Socket {
-        let pid = ns.recovery.as_ref().map(|_| Sid::random());
+        // A Socket.IO v2 client (Engine.IO v3) knows its socket by the Engine.IO id (prefixed
+        // with the namespace outside `/`), and cannot recover it.
+        let (id, pid) = if engine.protocol() == 3 {
+            let id = match ns.path.as_str() {
+                "/" => engine.id().clone(),
+                path => Sid::from_wire(&format!("{path}#{}", engine.id())),
+            };
+            (id, None)
+        } else {
+            (Sid::random(), ns.recovery.as_ref().map(|_| Sid::random()))
+        };
         let extensions = http::Extensions::new();
         let calls = (Arc::default(), Arc::default());
-        Socket::build(ns, engine, auth, (Sid::random(), pid), (extensions, calls), child, false)
+        Socket::build(ns, engine, auth, (id, pid), (extensions, calls), child, false)
     }
 
     /// The socket a returning client recovers: same id, rooms and extensions.

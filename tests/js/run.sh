@@ -24,9 +24,7 @@ else
   while port_busy "$port" && [ "$port" -lt 3160 ]; do port=$((port + 1)); done
 fi
 
-if [ ! -d "$here/node_modules" ]; then
-  (cd "$here" && npm ci --no-audit --no-fund)
-fi
+bash "$root/scripts/npm-ci.sh" "$here"
 
 if [ -z "${FERRIO_SERVER_CMD:-}" ]; then
   (cd "$root" && cargo build -p ferrio-tests --bin conformance)

@@ -32,7 +32,7 @@ impl std::fmt::Debug for App {
 
 /// Sends every message back to its sender, text as text and binary as binary.
 #[derive(Debug)]
-struct Echo;
+pub struct Echo;
 
 impl EngineHandler for Echo {
     fn on_connect(&self, _socket: EngineSocket) {}
@@ -110,10 +110,13 @@ async fn admin_auth(Data(auth): Data<Value>) -> Result<(), ConnectError> {
 
 /// The Socket.IO server of the contract: the handlers above on `/`, `/custom` and `/admin`.
 pub fn socket_io() -> (ferrio::FerrioLayer, Io) {
+    // `ALLOW_EIO3=1` lets Socket.IO v2 clients in, so the contract can be run with them.
+    let allow_eio3 = std::env::var("ALLOW_EIO3").is_ok_and(|v| v == "1");
     let (layer, io) = Ferrio::builder()
         .engine_config(
             engine_config().path("/socket.io/").serve_client(true).serve_socket_io_js(true),
         )
+        .allow_eio3(allow_eio3)
         .connect_timeout(Duration::from_secs(1))
         .build_layer();
     io.ns("/", on_connect);

@@ -70,6 +70,7 @@ pub struct EngineConfig {
     pub(crate) max_sessions: usize,
     pub(crate) max_sessions_per_ip: Option<usize>,
     pub(crate) directory: Option<Arc<dyn NodeDirectory>>,
+    pub(crate) allow_eio3: bool,
 }
 
 impl Default for EngineConfig {
@@ -94,6 +95,7 @@ impl fmt::Debug for EngineConfig {
             .field("allow_request", &self.allow_request.is_some())
             .field("max_sessions", &self.max_sessions)
             .field("max_sessions_per_ip", &self.max_sessions_per_ip)
+            .field("allow_eio3", &self.allow_eio3)
             .field("node_tag", &self.directory.as_ref().map(|d| d.node_tag().to_owned()))
             .finish_non_exhaustive()
     }
@@ -125,6 +127,7 @@ impl EngineConfig {
                 max_sessions: 100_000,
                 max_sessions_per_ip: None,
                 directory: None,
+                allow_eio3: false,
             },
         }
     }
@@ -381,6 +384,16 @@ impl EngineConfigBuilder {
     /// `into_make_service_with_connect_info::<SocketAddr>()`); at least 1.
     pub fn max_sessions_per_ip(mut self, sessions: usize) -> Self {
         self.config.max_sessions_per_ip = Some(sessions);
+        self
+    }
+
+    /// Whether Engine.IO v3 clients (Socket.IO v2 clients, `EIO=3`) may connect, as Node's
+    /// `allowEIO3`. Off by default: such a handshake is answered
+    /// `400 {"code":5,"message":"Unsupported protocol version"}`. They poll (text payloads
+    /// with length headers, binary as `b4<base64>`, binary POST bodies too) or use websocket;
+    /// the streaming transport stays v4 only; JSONP polling is not served.
+    pub fn allow_eio3(mut self, allow: bool) -> Self {
+        self.config.allow_eio3 = allow;
         self
     }
 
