@@ -1,6 +1,7 @@
-//! The conformance server: a raw Engine.IO echo on `/engine.io/` (and, later, the Socket.IO
-//! contract on `/socket.io/`) with short timeouts so protocol tests finish fast, and a raw
-//! WebSocket echo on `/autobahn` for the RFC 6455 framing suite.
+//! The conformance server: a raw Engine.IO echo on `/engine.io/`, the Socket.IO contract on
+//! `/socket.io/` (and with connection state recovery on `/recovery/`), the chat tutorial
+//! example's handlers on `/chat/`, and a raw WebSocket echo on `/autobahn` for the RFC 6455
+//! framing suite, with short timeouts so protocol tests finish fast.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -314,7 +315,17 @@ mod chaos {
         down.send_replace(Some(true));
     }
 }
-// ==== end of the chaos test handlers =========================================================
+// ==== end of the chaos test handlers ==================================================
+
+/// The handlers of the `socketio-chat` example, compiled from its source.
+#[path = "../../server/examples/socketio-chat/chat.rs"]
+mod chat;
+
+/// The `socketio-chat` example's server (Socket.IO's chat tutorial) on `/chat/`, for the JS
+/// tests that run the official client against it.
+pub fn socket_io_chat() -> (ferrio::FerrioLayer, Io) {
+    chat::build(Ferrio::builder().engine_config(engine_config().path("/chat/")))
+}
 
 /// How long the conformance server lets a client take to send request headers: Node's
 /// keep-alive timeout, so idle keep-alive connections close about as they would there.
@@ -446,11 +457,13 @@ pub fn app() -> App {
     let (engine_layer, engine) = EngineIo::new(engine_config().path("/engine.io/"), Echo);
     let (recovery_layer, _recovery) = socket_io_with_recovery();
     let (sio_layer, io) = socket_io();
+    let (chat_layer, _chat) = socket_io_chat();
     let router = axum::Router::new()
         .route("/pages/{file}", axum::routing::get(page))
         .route("/autobahn", axum::routing::get(autobahn_echo))
         .layer(engine_layer)
         .layer(recovery_layer)
+        .layer(chat_layer)
         .layer(sio_layer);
     App { router, engine_sessions: Arc::new(move || engine.session_count()), io }
 }

@@ -5,7 +5,7 @@ mod handle;
 mod matcher;
 mod registry;
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, Weak};
 
 use bytes::Bytes;
 use dashmap::DashMap;
@@ -58,6 +58,8 @@ pub(crate) struct Namespace {
     pub(crate) config: Arc<SioConfig>,
     pub(crate) state: Arc<http::Extensions>,
     pub(crate) recovery: Option<Recovery>,
+    /// The registry this namespace is in, for handlers that take the [`Io`](crate::Io).
+    pub(crate) registry: Weak<Registry>,
 }
 
 impl Namespace {
