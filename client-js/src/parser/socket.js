@@ -93,30 +93,25 @@ export class Decoder {
   constructor({ maxAttachments = 1000, maxPacketLen = Infinity } = {}) {
     this._maxAttachments = maxAttachments;
     this._maxPacketLength = maxPacketLen;
-    // `_pending`: the binary packet waiting for attachments, if any.
+    // Unset until then: `_pending` (the binary packet waiting for attachments, if any) and
+    // `_count` (the attachments of the last packet decoded).
   }
 
   add(frame) {
     const pending = this._pending;
     if (typeof frame == "string") {
-      if (pending) {
-        // The packet waiting for attachments is dropped; the decoder stays usable.
-        this._pending = null;
-        fail("UnexpectedText");
-      }
-      const packet = this._decode(frame);
-      if (packet._attachmentCount) {
-        this._pending = packet;
-        return;
-      }
-      delete packet._attachmentCount;
-      return packet;
-    }
-    if (!pending) fail("UnexpectedBinary");
-    if (pending.attachments.push(frame) == pending._attachmentCount) {
+      // A packet waiting for attachments is dropped; the decoder stays usable.
       this._pending = null;
-      delete pending._attachmentCount;
-      return pending;
+      if (pending) fail("UnexpectedText");
+      const packet = this._decode(frame);
+      if (!this._count) return packet;
+      this._pending = packet;
+    } else {
+      if (!pending) fail("UnexpectedBinary");
+      if (pending.attachments.push(frame) == this._count) {
+        this._pending = null;
+        return pending;
+      }
     }
   }
 
@@ -179,7 +174,7 @@ export class Decoder {
       packet.attachments = [];
     }
     if (data !== undefined) packet.data = data;
-    packet._attachmentCount = count;
+    this._count = count;
     return packet;
   }
 }
