@@ -36,7 +36,8 @@ export class Engine extends Emitter {
     };
     this._storageKey = `ferrio:transport:${uri.origin}${options.path}`;
     this._attempt = attempt;
-    this._lostTransport = lostTransport;
+    /** The rungs to try, and the remembered round trip (ladder.js `plan`). */
+    ({ order: this._order, rtt: this._rtt } = plan(options, this._storageKey, lostTransport));
     /** The session id, once open. */
     this.id = null;
     /** Every rung tried and every upgrade probe: {transport, ok, ms, reason?, upgrade?}. */
@@ -53,13 +54,10 @@ export class Engine extends Emitter {
   }
 
   open() {
-    const { order, rtt } = plan(this._options, this._storageKey, this._lostTransport);
     // socket.io-client's closeOnBeforeunload: the page goes away without a "close" event.
     if (this._options.closeOnBeforeunload && globalThis.addEventListener) {
       addEventListener("beforeunload", (this._unload = () => this._stop()));
     }
-    this._order = order;
-    this._rtt = rtt;
     this._tryRung(0);
   }
 
