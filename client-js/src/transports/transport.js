@@ -136,7 +136,7 @@ export class Transport {
     const xhr = new XMLHttpRequest();
     xhr.open(method, this._url());
     xhr.withCredentials = !!this._options.withCredentials;
-    if (body) xhr.setRequestHeader("Content-Type", "text/plain;charset=UTF-8");
+    // A string body goes as text/plain;charset=UTF-8 (as with fetch): no header to set.
     // readystatechange, which every XMLHttpRequest has: DONE after a response, an error or abort.
     xhr.onreadystatechange = () =>
       xhr.readyState == 4 &&
