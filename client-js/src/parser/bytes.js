@@ -36,9 +36,8 @@ export function byteString(bytes) {
   return text;
 }
 
-/** The bytes of an ArrayBuffer or of a view, as a Uint8Array. */
-export const toUint8 = (b) =>
-  ArrayBuffer.isView(b) ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : new Uint8Array(b);
+/** The bytes of an ArrayBuffer or of a view, as a Uint8Array (an ArrayBuffer has no `buffer`). */
+export const toUint8 = (b) => new Uint8Array(b.buffer || b, b.byteOffset, b.byteLength);
 
 /** Standard base64 (padded) of an ArrayBuffer or a view. */
 export const toBase64 = (buffer) => btoa(byteString(toUint8(buffer)));
