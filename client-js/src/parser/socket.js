@@ -133,7 +133,8 @@ export class Decoder {
     if (/[\0-\x1f\x7f]/.test(nsp)) fail("InvalidNamespace");
     const acked = type == 3 || type == 6;
     if (id) packet.id = +id;
-    if (id ? packet.id > Number.MAX_SAFE_INTEGER || !(type == 2 || type == 5 || acked) : acked) fail("InvalidAckId");
+    // An ack id past Number.MAX_SAFE_INTEGER (2 ** 53 - 1) is invalid.
+    if (id ? packet.id >= 2 ** 53 || !(type == 2 || type == 5 || acked) : acked) fail("InvalidAckId");
     let data;
     if (rest) {
       try {
