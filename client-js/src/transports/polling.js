@@ -17,12 +17,13 @@ import { Transport, attempt } from "./transport.js";
 import { decodeItem, encodeItem } from "../parser/engine.js";
 
 /**
- * UTF-8 length of a string: each byte of a character is one %XX once URI-encoded. (A lone
- * surrogate cannot be encoded: then 3 bytes a code unit, more than it takes.)
+ * UTF-8 length of a string: URI-encoded (each byte of a character one %XX), then unescaped
+ * (each %XX one character). (A lone surrogate cannot be encoded: then 3 bytes a code unit,
+ * more than it takes.)
  */
 const utf8Length = (text) => {
   try {
-    return encodeURIComponent(text).replace(/%../g, "x").length;
+    return unescape(encodeURIComponent(text)).length;
   } catch {
     return 3 * text.length;
   }
