@@ -61,28 +61,20 @@ export class Engine extends Emitter {
     this._tryRung(0);
   }
 
-  /** A transport `name` for this session (a handshake while it has no sid). */
-  _createTransport(name) {
-    return new TRANSPORTS[name]({
+  /**
+   * Starts an attempt of transport `name` for this session (a handshake while it has no sid),
+   * an upgrade probe when `upgrade`, which has until its deadline (ladder.js `deadline`; the
+   * `last` rung's is longer) to succeed. `end(reason)` ends it (a success without a reason)
+   * and records it in `negotiation`; a failure (the transport closed, an undecodable packet,
+   * the deadline, or a reason given) also closes the transport. Then `then(reason)`. Returns
+   * [transport, end, start]; the caller sets the transport's other callbacks and opens it.
+   */
+  _start(name, upgrade, then, last) {
+    const transport = new TRANSPORTS[name]({
       ...this._transportOptions,
       sid: this.id,
       maxPayload: this._handshake?.maxPayload,
     });
-  }
-
-  _deadline(last) {
-    return deadline(this._rtt, this._options.timeout, this._attempt, last);
-  }
-
-  /**
-   * Starts an attempt of transport `name` (an upgrade probe when `upgrade`), which has `ms` to
-   * succeed. `end(reason)` ends it (a success without a reason) and records it in
-   * `negotiation`; a failure (the transport closed, an undecodable packet, the deadline, or a
-   * reason given) also closes the transport. Then `then(reason)`. Returns [transport, end,
-   * start]; the caller sets the transport's other callbacks and opens it.
-   */
-  _start(name, ms, upgrade, then) {
-    const transport = this._createTransport(name);
     const start = Date.now();
     const end = (reason) => {
       clearTimeout(this._attemptTimer);
@@ -95,7 +87,7 @@ export class Engine extends Emitter {
       this.negotiation.push(step);
       then(reason);
     };
-    this._attemptTimer = setTimeout(end, ms, "timeout");
+    this._attemptTimer = setTimeout(end, deadline(this._rtt, this._options.timeout, this._attempt, last), "timeout");
     transport.onclose = end;
     transport.oninvalid = () => end("parse error");
     return [transport, end, start];
@@ -111,11 +103,16 @@ export class Engine extends Emitter {
     }
     const last = i == this._order.length - 1;
     let handshake;
-    const [transport, end, start] = this._start(name, this._deadline(last), false, (reason) => {
-      if (!reason) return this._onopen(transport, handshake);
-      this._lastError = new Error(`${name} ${reason}`);
-      this._tryRung(i + 1);
-    });
+    const [transport, end, start] = this._start(
+      name,
+      false,
+      (reason) => {
+        if (!reason) return this._onopen(transport, handshake);
+        this._lastError = new Error(`${name} ${reason}`);
+        this._tryRung(i + 1);
+      },
+      last,
+    );
     this._transport = transport;
     // A websocket that opened (the 101 came back: the network is fine) must bring the open
     // packet, which the server sends at once, within a budget measured from then on (ladder.js
@@ -211,7 +208,7 @@ export class Engine extends Emitter {
   _upgrade() {
     const current = this._transport;
     current.probing = true;
-    const [probe, end] = this._start("websocket", this._deadline(), true, (reason) => {
+    const [probe, end] = this._start("websocket", true, (reason) => {
       this._probe = null;
       this._upgrading = current.probing = false;
       if (reason) {
