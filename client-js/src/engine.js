@@ -268,7 +268,7 @@ export class Engine extends Emitter {
   close(reason = "forced close") {
     if (this._closed) return;
     const open = !!this.id;
-    if (open && this._buffer.length) this._transport.send(this._buffer.splice(0));
+    if (open) this._transport.send(this._buffer.splice(0));
     this._stop(true);
     if (open) this._emit("close", reason);
   }
