@@ -99,10 +99,6 @@ export class Manager extends Emitter {
   /** A socket became inactive: closes the connection when no socket is active any more. */
   _destroy() {
     for (const nsp in this.nsps) if (this.nsps[nsp].active) return;
-    this._close();
-  }
-
-  _close() {
     this._stopped = true;
     this._reconnecting = false;
     clearTimeout(this._reconnectTimer);
