@@ -24,8 +24,7 @@ export class Socket extends Emitter {
     /** The Manager (the shared connection). */
     this.io = io;
     this.nsp = nsp;
-    /** The socket id, while connected. */
-    this.id = undefined;
+    // `id`: the socket id, while connected.
     this.connected = false;
     /** Whether the last reconnection recovered the session state (server's opt-in). */
     this.recovered = false;
