@@ -299,8 +299,10 @@ export class Socket extends Emitter {
           if (this._sentAcks.push(ack) > 32) this._sentAcks.shift();
         });
       }
+      // The onAny listeners, then those of the event.
       const dispatch = () => {
-        this._dispatch(args);
+        for (const fn of this._anyListeners.slice()) invoke(fn, this, args);
+        this._emit(...args);
         if (this._pid && typeof offset == "string") this._offset = offset;
       };
       this.connected ? dispatch() : this._receiveBuffer.push(dispatch);
@@ -324,11 +326,6 @@ export class Socket extends Emitter {
   _transport() {
     const name = this.io.transport;
     if (name && name != this._announcedTransport) this._emit("transport", (this._announcedTransport = name));
-  }
-
-  _dispatch(args) {
-    for (const fn of this._anyListeners.slice()) invoke(fn, this, args);
-    this._emit(...args);
   }
 
   /** Stops following the Manager (no reconnection). */
