@@ -162,7 +162,14 @@ export class Engine extends Emitter {
 
   _use(transport) {
     this._transport = transport;
-    transport.onpacket = (packet) => this._onpacket(packet);
+    transport.onpacket = (packet) => {
+      this._heartbeat();
+      if (packet.type == "ping") {
+        this._send({ type: "pong" });
+        this._emit("ping");
+      } else if (packet.type == "message") this._emit("data", packet.data);
+      else if (packet.type == "close") this._onclose("transport close", true, { description: "transport closed by the server" });
+    };
     transport.onclose = (reason, clean, details) => this._onclose(reason, clean, details);
     // Once open, an undecodable packet is dropped: reported, and the session goes on.
     transport.oninvalid = report;
@@ -175,15 +182,6 @@ export class Engine extends Emitter {
       () => this._onclose("ping timeout"),
       this._handshake.pingInterval + this._handshake.pingTimeout,
     );
-  }
-
-  _onpacket(packet) {
-    this._heartbeat();
-    if (packet.type == "ping") {
-      this._send({ type: "pong" });
-      this._emit("ping");
-    } else if (packet.type == "message") this._emit("data", packet.data);
-    else if (packet.type == "close") this._onclose("transport close", true, { description: "transport closed by the server" });
   }
 
   /** Sends a message: a string or binary data. */
