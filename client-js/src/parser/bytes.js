@@ -13,6 +13,15 @@ export const fail = (code) => {
   throw new Error(code);
 };
 
+/** What `decode(x)` returns, or the Error it throws. */
+export const attempt = (decode, x) => {
+  try {
+    return decode(x);
+  } catch (err) {
+    return err;
+  }
+};
+
 /**
  * Decodes UTF-8 held in a byte string; throws "InvalidUtf8" on a malformed sequence.
  * (`escape` writes each byte above 0x7f as %XX, which decodeURIComponent reads as UTF-8,

@@ -4,7 +4,7 @@
 // packet holding a CR. EventSource parses the stream by itself; SseReader does it where
 // EventSource is missing (Node, workers).
 
-import { byteString, unbase64, utf8 } from "./bytes.js";
+import { attempt, byteString, unbase64, utf8 } from "./bytes.js";
 import { decodeItem, decodeText } from "./engine.js";
 
 /** Decodes the data of a `b64` SSE event: base64 of the UTF-8 text of a text packet. */
@@ -60,7 +60,14 @@ export class SseReader {
     // A byte order mark may open the stream.
     if (!this._started && line.startsWith("\xef\xbb\xbf")) line = line.slice(3);
     this._started = true;
-    if (!line) return this._dispatch(out);
+    if (!line) {
+      // The end of an event: dispatched (if it has data and is a message or b64).
+      const { _data: data, _eventType: type } = this;
+      this._data = this._eventType = undefined;
+      if (data == null || (type && type != "message" && type != "b64")) return;
+      const decode = type == "b64" ? decodeB64Event : decodeItem;
+      return out.push([attempt((data) => decode(utf8(data)), data), this._lastId]);
+    }
     if (line[0] == ":") return;
     // A field without a colon has an empty value; one space after the colon is dropped.
     let [, field, value] = /^([^:]*):? ?(.*)/.exec(line);
@@ -72,19 +79,6 @@ export class SseReader {
     else if (field == "id" && !value.includes("\0")) this._lastId = utf8(value);
   }
 
-  _dispatch(out) {
-    const { _data: data, _eventType: type } = this;
-    this._data = this._eventType = undefined;
-    if (data == null || (type && type != "message" && type != "b64")) return;
-    let item;
-    try {
-      const text = utf8(data);
-      item = type == "b64" ? decodeB64Event(text) : decodeItem(text);
-    } catch (err) {
-      item = err;
-    }
-    out.push([item, this._lastId]);
-  }
 }
 
 /**

@@ -13,7 +13,8 @@
 // A failed POST loses the transport at once: it may or may not have been applied, and sending
 // it again could apply it twice.
 
-import { Transport, attempt } from "./transport.js";
+import { Transport } from "./transport.js";
+import { attempt } from "../parser/bytes.js";
 import { decodeItem, encodeItem } from "../parser/engine.js";
 
 /**

@@ -41,15 +41,6 @@ const EVENT_ID = "X-Ferrio-Event-Id";
 export const details = (message, description, context) =>
   Object.assign(new Error(message), { type: "TransportError", description, context });
 
-/** What `decode(x)` returns, or the Error it throws. */
-export const attempt = (decode, x) => {
-  try {
-    return decode(x);
-  } catch (err) {
-    return err;
-  }
-};
-
 export class Transport {
   /**
    * @param {TransportOptions} options
