@@ -268,10 +268,11 @@ impl Socket {
         }
         let to_me =
             BroadcastOptions { rooms: vec![Room::from(self.0.id.as_str())], ..Default::default() };
-        ns.send_event(data, attachments, (Some(&to_me), ack_id), |_, frames| {
+        // `None`: a cluster sequences it, and delivers it here in its order.
+        let sent = ns.send_event(data, attachments, (Some(&to_me), ack_id), |_, frames| {
             self.0.engine.send_frames(frames)
-        })?;
-        Ok(())
+        });
+        Ok(sent.transpose()?.unwrap_or(()))
     }
 
     /// Emits `event` and waits for the client's acknowledgement, at most the configured ack

@@ -1,6 +1,7 @@
 //! Namespaces: the connect flow (middleware, CONNECT reply, connect handler), the registry of a
 //! server's namespaces, dynamic namespaces' matchers, and the handles applications hold.
 
+mod cluster;
 mod handle;
 mod matcher;
 mod registry;
@@ -14,10 +15,11 @@ use ferrio_protocol::socket::Packet;
 use serde_json::{json, Value};
 
 pub use handle::{DynNamespace, NamespaceRef};
+pub(crate) use cluster::{ServerEventHandler, ServerEvents};
 pub(crate) use matcher::Matcher;
 pub(crate) use registry::{normalize, AdapterFactory, ChildLease, Registry};
 
-use crate::adapter::{Adapter, BroadcastOptions, Room};
+use crate::adapter::{Adapter, BroadcastOptions, Outbound, Room};
 use crate::client::{Client, Joining};
 use crate::config::SioConfig;
 use crate::emit::{encoded_frames, send_encoded};
@@ -58,6 +60,8 @@ pub(crate) struct Namespace {
     pub(crate) config: Arc<SioConfig>,
     pub(crate) state: Arc<http::Extensions>,
     pub(crate) recovery: Option<Recovery>,
+    /// The handlers of server-side events other nodes emit.
+    pub(crate) server_events: ServerEvents,
 }
 
 impl Namespace {
@@ -65,17 +69,32 @@ impl Namespace {
     /// frames, to `send`. When `keep` is given and recovery is on, the event is first stamped
     /// with its offset (appended as a last argument, as Socket.IO does) and kept for the
     /// clients `keep` selects that may come back ([`Recovery::keep_and_send`]).
+    ///
+    /// With an adapter that sequences events, such an event is not sent here: it is published
+    /// unstamped, and every node (this one included) delivers it in the cluster's order with
+    /// the cluster's offset ([`Namespace::deliver`]); `None` is returned. Emits asking for an
+    /// acknowledgement are sent at once, unstamped: their waiter is on this node.
     pub(crate) fn send_event<R>(
         &self,
         mut data: Value,
         attachments: Vec<Bytes>,
         (keep, ack_id): (Option<&BroadcastOptions>, Option<u64>),
         send: impl FnOnce(&Packet, &[Frame]) -> R,
-    ) -> R {
+    ) -> Option<R> {
+        let sequenced = self.adapter.sequences_events() && ack_id.is_none();
         let (Some(recovery), Some(opts)) = (&self.recovery, keep) else {
             let packet = Packet::event(&self.path, data, attachments, ack_id);
-            return send(&packet, &encoded_frames(&packet));
+            return Some(send(&packet, &encoded_frames(&packet)));
         };
+        if self.adapter.sequences_events() {
+            let packet = Packet::event(&self.path, data, attachments, ack_id);
+            let frames = encoded_frames(&packet);
+            if !sequenced || opts.local {
+                return Some(send(&packet, &frames));
+            }
+            self.adapter.publish(Outbound::Event { opts, frames: &frames, sequenced: true });
+            return None;
+        }
         recovery.keep_and_send(
             opts,
             |offset| {
@@ -88,6 +107,7 @@ impl Namespace {
             },
             send,
         )
+        .into()
     }
 
     /// Registers `socket` with its client, queues the CONNECT reply (with the private id when
