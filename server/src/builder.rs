@@ -309,6 +309,27 @@ impl FerrioBuilder {
         self
     }
 
+    /// Joins a Redis cluster (cargo feature `redis`): every namespace gets a
+    /// [`RedisAdapter`](crate::adapter::redis::RedisAdapter), and the engine tags its
+    /// session ids with this node's id and forwards requests for other nodes' sessions to
+    /// them (addresses from the cluster's registry), so no sticky sessions are needed.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use ferrio::adapter::redis::{RedisCluster, RedisConfig};
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+    /// let cluster = RedisCluster::connect(RedisConfig::new("redis://127.0.0.1/", listener.local_addr()?)).await?;
+    /// let (layer, io) = ferrio::Ferrio::builder().cluster(&cluster).build_layer();
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "redis")]
+    pub fn cluster(mut self, cluster: &crate::adapter::redis::RedisCluster) -> Self {
+        self.engine = self.engine.node_directory(Arc::new(cluster.clone()));
+        let cluster = cluster.clone();
+        self.adapter = Arc::new(move || Arc::new(cluster.adapter()));
+        self
+    }
+
     /// Builds the tower layer to mount and the [`Io`] handle. Configuration values out of
     /// range are brought into it (see [`EngineConfigBuilder::build`]).
     pub fn build_layer(self) -> (FerrioLayer, Io) {

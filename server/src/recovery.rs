@@ -244,11 +244,6 @@ impl Recovery {
         self.append(&mut log, offset, opts, frames);
     }
 
-    /// The last offset kept (or skipped past), if any.
-    pub(crate) fn last_offset(&self) -> Option<Offset> {
-        lock(&self.log).last
-    }
-
     fn append(&self, log: &mut Log, offset: Offset, opts: &BroadcastOptions, frames: Arc<[Frame]>) {
         let now = Instant::now();
         log.last = Some(offset);
@@ -281,6 +276,11 @@ impl Recovery {
             expired
         };
         drop(expired);
+    }
+
+    /// Whether a socket is kept under `pid`.
+    pub(crate) fn is_saved(&self, pid: &str) -> bool {
+        lock(&self.saved).by_pid.contains_key(pid)
     }
 
     /// Forgets the sockets kept longer than the recovery window.
@@ -319,6 +319,35 @@ impl Recovery {
             .map(|e| e.frames.clone())
             .collect();
         Some(admit(saved, missed))
+    }
+}
+
+impl Recovery {
+    /// Restores `saved`, a socket whose session a cluster kept (its node died, say), with the
+    /// events `fetched` from the cluster after the client's offset, then those this node's
+    /// log holds after the last of them (the cluster's reader may have passed it meanwhile),
+    /// and hands it to `admit` under the log's lock, as [`restore`](Self::restore) does.
+    pub(crate) fn restore_fetched<R>(
+        &self,
+        saved: Saved,
+        after: Offset,
+        fetched: Vec<(Offset, BroadcastOptions, Arc<[Frame]>)>,
+        admit: impl FnOnce(Saved, Vec<Arc<[Frame]>>) -> R,
+    ) -> R {
+        let last = fetched.last().map_or(after, |(o, _, _)| (*o).max(after));
+        let log = lock(&self.log);
+        let mut missed: Vec<Arc<[Frame]>> = fetched
+            .into_iter()
+            .filter(|(_, opts, _)| saved.selected_by(opts))
+            .map(|(_, _, frames)| frames)
+            .collect();
+        missed.extend(
+            log.events
+                .iter()
+                .filter(|e| e.offset > last && saved.selected_by(&e.opts))
+                .map(|e| e.frames.clone()),
+        );
+        admit(saved, missed)
     }
 }
 

@@ -139,6 +139,26 @@ pub enum Response {
     ServerAck(Option<Value>),
 }
 
+/// A socket's session taken back from a cluster ([`Adapter::take_session`]).
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ClusterSession {
+    /// The socket's id.
+    pub sid: Sid,
+    /// Its rooms, its own room excluded.
+    pub rooms: Vec<Room>,
+    /// The sequenced events after the client's offset, oldest first: the offset the cluster
+    /// gave each, its recipients and its frames (not stamped).
+    pub missed: Vec<(String, BroadcastOptions, Vec<Frame>)>,
+}
+
+impl ClusterSession {
+    /// A session of socket `sid` in `rooms`, with the events it `missed`.
+    pub fn new(sid: Sid, rooms: Vec<Room>, missed: Vec<(String, BroadcastOptions, Vec<Frame>)>) -> Self {
+        ClusterSession { sid, rooms, missed }
+    }
+}
+
 /// The answers of other nodes' clients to a broadcast with acknowledgement, as they arrive.
 /// The stream ends once every node that received the broadcast has reported all its clients'
 /// answers (or timeouts), or when the request's time is up.
@@ -240,6 +260,20 @@ pub trait Adapter: Send + Sync + 'static {
     /// [`Io::server_count`](crate::Io::server_count) for an up-to-date count). Default 1.
     fn server_count(&self) -> usize {
         1
+    }
+
+    /// Takes the session a socket persisted in the cluster under private id `pid` (its node
+    /// died, say) with the events sent to the namespace after `offset`, for a client that
+    /// comes back to this node: `None` when there is none, or the events after `offset` are
+    /// no longer all known (the client then gets a fresh session, never a partial replay).
+    /// By default there is no cluster: `None`.
+    fn take_session(
+        &self,
+        pid: &str,
+        offset: &str,
+    ) -> BoxFuture<Result<Option<ClusterSession>, RequestError>> {
+        let _ = (pid, offset);
+        Box::pin(std::future::ready(Ok(None)))
     }
 
     /// Asks the cluster how many nodes are live now. Default 1.

@@ -33,7 +33,7 @@ pub(crate) struct ServerEvents(pub(crate) RwLock<HashMap<String, ServerEventHand
 /// `frames` with `offset` appended to the event's arguments: the text frame `…["ev",…]`
 /// becomes `…["ev",…,"offset"]`, the bytes serde_json would have written had the offset been
 /// pushed before encoding (as [`Namespace::send_event`] does on a single node).
-fn stamped(mut frames: Vec<Frame>, offset: &str) -> Vec<Frame> {
+pub(crate) fn stamped(mut frames: Vec<Frame>, offset: &str) -> Vec<Frame> {
     if let Some(Frame::Text(text)) = frames.first_mut() {
         if let Some(head) = text.as_str().strip_suffix(']') {
             let mut out = String::with_capacity(text.len() + offset.len() + 3);

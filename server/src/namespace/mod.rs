@@ -252,6 +252,84 @@ impl Namespace {
         if self.try_restore(&engine, &auth, child.as_ref()) {
             return;
         }
+        // Not kept here: a cluster may have kept it (its node died, or the client came back
+        // through another node).
+        if let (Some(_), true, Some(Value::String(pid)), Some(Value::String(offset))) = (
+            &self.recovery,
+            self.adapter.sequences_events(),
+            auth.get("pid"),
+            auth.get("offset"),
+        ) {
+            let (pid, offset) = (pid.clone(), offset.clone());
+            let ns = self.clone();
+            run_inline(Box::pin(async move {
+                match ns.adapter.take_session(&pid, &offset).await {
+                    Ok(Some(session)) => {
+                        if ns.restore_from_cluster(&engine, &auth, child.as_ref(), (&pid, &offset), session) {
+                            return;
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(err) => tracing::debug!(%err, "cannot read the cluster's session; a fresh one is made"),
+                }
+                ns.connect_fresh(engine, auth, joining, child);
+            }));
+            return;
+        }
+        self.connect_fresh(engine, auth, joining, child);
+    }
+
+    /// Restores a socket whose session the cluster kept, with the events it missed; `false`
+    /// when it cannot be (the client then gets a fresh socket).
+    fn restore_from_cluster(
+        self: &Arc<Self>,
+        engine: &EngineSocket,
+        auth: &Value,
+        child: Option<&ChildLease>,
+        (pid, offset): (&str, &str),
+        session: crate::adapter::ClusterSession,
+    ) -> bool {
+        let Some(recovery) = self.recovery.as_ref() else { return false };
+        let Some(after) = crate::recovery::Offset::parse(offset) else { return false };
+        let mut fetched = Vec::with_capacity(session.missed.len());
+        for (id, opts, frames) in session.missed {
+            let Some(at) = crate::recovery::Offset::parse(&id) else { return false };
+            let frames: Arc<[Frame]> = cluster::stamped(frames, &id).into();
+            fetched.push((at, opts, frames));
+        }
+        let saved = crate::recovery::Saved::new(
+            session.sid,
+            Sid::from_wire(pid),
+            session.rooms,
+            http::Extensions::new(),
+        );
+        let restored = recovery.restore_fetched(saved, after, fetched, |mut saved, missed| {
+            let rooms = std::mem::take(&mut saved.rooms);
+            let lease = child.map(ChildLease::another);
+            let socket = Socket::restored(self.clone(), engine.clone(), auth.clone(), saved, lease);
+            let handler = self.connect_handler(engine, &socket)?;
+            let admission = self.admit(engine, &socket, &rooms, &missed);
+            Some((handler, admission))
+        });
+        match restored {
+            None => true,
+            Some((_, Admission::NoRoom)) => false,
+            Some((handler, Admission::Done)) => {
+                run_inline(handler);
+                true
+            }
+            Some((_, Admission::Gone)) => true,
+        }
+    }
+
+    /// The connect flow of a socket that recovers nothing: middleware, then admission.
+    fn connect_fresh(
+        self: &Arc<Self>,
+        engine: EngineSocket,
+        auth: Value,
+        joining: Joining,
+        child: Option<ChildLease>,
+    ) {
         let ns = self.clone();
         let socket = Socket::new(ns.clone(), engine.clone(), auth, child);
         let middlewares: Vec<BoxedMiddleware> = read(&ns.handlers.middlewares).clone();
