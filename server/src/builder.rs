@@ -38,6 +38,7 @@ impl Ferrio {
             handler_backlog: (1024, 16 << 20),
             cleanup_empty_children: true,
             max_namespace_len: 256,
+            node_directory: None,
         }
     }
 }
@@ -70,6 +71,9 @@ pub struct FerrioBuilder {
     handler_backlog: (usize, usize),
     cleanup_empty_children: bool,
     max_namespace_len: usize,
+    /// Set by [`cluster`](FerrioBuilder::cluster); applied at build time so that a later
+    /// [`engine_config`](FerrioBuilder::engine_config) does not drop it.
+    node_directory: Option<Arc<dyn crate::engine::NodeDirectory>>,
 }
 
 impl std::fmt::Debug for FerrioBuilder {
@@ -324,7 +328,7 @@ impl FerrioBuilder {
     /// ```
     #[cfg(feature = "redis")]
     pub fn cluster(mut self, cluster: &crate::adapter::redis::RedisCluster) -> Self {
-        self.engine = self.engine.node_directory(Arc::new(cluster.clone()));
+        self.node_directory = Some(Arc::new(cluster.clone()));
         let cluster = cluster.clone();
         self.adapter = Arc::new(move || Arc::new(cluster.adapter()));
         self
@@ -333,7 +337,10 @@ impl FerrioBuilder {
     /// Builds the tower layer to mount and the [`Io`] handle. Configuration values out of
     /// range are brought into it (see [`EngineConfigBuilder::build`]).
     pub fn build_layer(self) -> (FerrioLayer, Io) {
-        let engine = self.engine.build();
+        let engine = match self.node_directory {
+            Some(directory) => self.engine.node_directory(directory).build(),
+            None => self.engine.build(),
+        };
         let mut limits = Limits::default();
         limits.max_attachments = self.max_attachments;
         limits.max_packet_len = engine.max_payload();
