@@ -91,7 +91,9 @@ describe("three nodes as one", () => {
     await until(() => inRoom[1].length === 1, "the room broadcast", 5000);
     // c joins "blue" by a remote operation issued on a's node.
     await ask(a, "remote", "join", c.id, "blue");
-    const fetched = await ask(a, "fetch", "blue");
+    // Remote operations go through the stream: they take effect a moment later.
+    let fetched;
+    await until(async () => (fetched = await ask(a, "fetch", "blue")).sockets?.length === 2, "c in blue", 5000, 20);
     assert.deepEqual(fetched.sockets.map((s) => s.id).sort(), [b.id, c.id].sort());
     assert.deepEqual(new Set(fetched.sockets.map((s) => s.node)), new Set([tags[1].sio, tags[2].sio]));
     assert.ok((await ask(c, "all-rooms")).rooms.includes("blue"));
@@ -188,6 +190,10 @@ describe("failures", () => {
     });
     for (let i = 0; i < 5; i++) await send();
     await until(async () => (await ask(a, "count")).count === 3, "every node registered again", 10_000, 100);
+    // The other server of each node (/recovery/) resumed too.
+    const r = official(cluster.nodes[2].url, { path: "/recovery/", transports: ["websocket"] });
+    await connected(r);
+    await until(async () => (await ask(r, "count")).count === 3, "/recovery/ registered again", 10_000, 100);
     await send();
     await until(() => got.includes(k - 1), "an event after the restart", 10_000);
     // Every event reached b once, in order (those of the outage were queued and added once
@@ -212,6 +218,7 @@ describe("failures", () => {
 
       const t0 = Date.now();
       cluster.nodes[owner].proc.signal("SIGKILL");
+      try {
       const back = new Promise((resolve) => s.once("connect", () => resolve(Date.now() - t0)));
       for (let i = 1; i <= 10; i++) {
         await ask(sender, "bcast-room", "kept", i);
@@ -225,13 +232,15 @@ describe("failures", () => {
       await ask(sender, "bcast-room", "kept", 11);
       await until(() => got.length >= 12, "a later event in the room", 5000);
       assert.deepEqual(got, [...Array(12).keys()]);
-      s.disconnect();
-      sender.disconnect();
-      await cluster.restartNode(owner);
-      tags[owner] = {
-        sio: await whoami(cluster.nodes[owner].url),
-        recovery: await whoami(cluster.nodes[owner].url, { path: "/recovery/" }),
-      };
+      } finally {
+        s.disconnect();
+        sender.disconnect();
+        await cluster.restartNode(owner);
+        tags[owner] = {
+          sio: await whoami(cluster.nodes[owner].url),
+          recovery: await whoami(cluster.nodes[owner].url, { path: "/recovery/" }),
+        };
+      }
     });
   }
 });

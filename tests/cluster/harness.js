@@ -52,7 +52,9 @@ export async function until(cond, what, ms = 10_000, step = 10) {
 function child(cmd, args, env = {}) {
   const proc = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   const out = [];
+  const log = process.env.CLUSTER_LOG ? fs.createWriteStream(process.env.CLUSTER_LOG, { flags: "a" }) : null;
   const keep = (d) => {
+    log?.write(`[${path.basename(cmd)} ${proc.pid}] ${d}`);
     out.push(d.toString());
     if (out.length > 400) out.splice(0, 100);
   };

@@ -722,10 +722,21 @@ impl Drop for Registered<'_> {
 }
 
 impl Shared {
-    /// How many other live nodes answer a request published to `receivers` subscribers.
-    fn expected(&self, receivers: usize) -> usize {
-        let live = read(&self.nodes).keys().filter(|t| **t != self.tag).count();
-        live.min(receivers.saturating_sub(1))
+    /// Publishes a request and reads the registry in the same round trip: how many other
+    /// nodes will answer, i.e. the live ones (a node whose heartbeat stopped is not waited
+    /// for) that received it (a node that subscribed to nothing cannot answer).
+    async fn publish_request(&self, channel: String, message: &Message) -> Result<usize, RequestError> {
+        let body = serde_json::to_vec(message).map_err(|e| RequestError::Decode(e.to_string()))?;
+        let oldest = now_ms().saturating_sub(self.config.node_timeout.as_millis() as u64);
+        let mut conn = self.conn.clone();
+        let (live, receivers): (Vec<String>, usize) = redis::pipe()
+            .cmd("ZRANGEBYSCORE").arg(format!("{}:nodes", self.config.prefix)).arg(oldest).arg("+inf")
+            .cmd("PUBLISH").arg(channel).arg(body)
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        let others = live.iter().filter(|t| **t != self.tag).count();
+        Ok(others.min(receivers.saturating_sub(1)))
     }
 
     async fn request(
@@ -760,13 +771,13 @@ impl Shared {
         lock(&self.waiting).insert(id, Waiting::Answers(tx));
         let _registered = Registered(self, id);
         let channel = format!("{}#req", self.config.prefix);
-        let receivers = tokio::time::timeout(timeout, publish(self, channel, &m))
+        let receivers = tokio::time::timeout(timeout, self.publish_request(channel, &m))
             .await
             .map_err(|_| RequestError::Unavailable("Redis did not answer in time".into()))??;
         if !wants_answers {
             return Ok(Vec::new());
         }
-        let expected = self.expected(receivers);
+        let expected = receivers;
         let mut answers = Vec::with_capacity(expected);
         let deadline = tokio::time::Instant::now() + timeout;
         while answers.len() < expected {
@@ -808,7 +819,7 @@ async fn sessions_task(shared: Weak<Shared>) {
         }
         let mut pipe = redis::pipe();
         let mut any = false;
-        for (path, sid) in dirty {
+        for (path, sid) in dirty.iter().cloned() {
             let Some(ns) = lock(&s.served).get(&path).map(|v| v.ns.clone()) else { continue };
             let Some((pid, rooms)) = ns.recovery_state(&sid) else { continue };
             lock(&s.pids).insert((path.clone(), sid.clone()), pid.clone());
@@ -825,7 +836,9 @@ async fn sessions_task(shared: Weak<Shared>) {
         if any {
             let mut conn = s.conn.clone();
             if let Err(e) = pipe.query_async::<()>(&mut conn).await {
-                tracing::debug!(error = %e, "cannot persist sessions for recovery");
+                tracing::debug!(error = %e, "cannot persist sessions for recovery; retrying");
+                // Written at the next tick (a socket gone meanwhile is skipped then).
+                lock(&s.dirty).extend(dirty);
             }
         }
     }
@@ -1075,9 +1088,9 @@ impl Adapter for RedisAdapter {
         let publisher = shared.clone();
         tokio::spawn(async move {
             let channel = format!("{}#req", publisher.config.prefix);
-            let sent = tokio::time::timeout(timeout, publish(&publisher, channel, &m)).await;
+            let sent = tokio::time::timeout(timeout, publisher.publish_request(channel, &m)).await;
             let expected = match sent {
-                Ok(Ok(receivers)) => publisher.expected(receivers),
+                Ok(Ok(expected)) => expected,
                 _ => 0,
             };
             let _ = expected_tx.send(expected);
