@@ -269,11 +269,8 @@ impl BroadcastOperators {
         if self.opts.local {
             return Ok(all);
         }
-        let answers = self
-            .ns
-            .adapter
-            .request(Request::FetchSockets(self.opts.clone()), self.timeout)
-            .await?;
+        let answers =
+            self.ns.adapter.request(Request::FetchSockets(self.opts.clone()), self.timeout).await?;
         for answer in answers {
             if let Response::Sockets(sockets) = answer {
                 all.extend(sockets.into_iter().map(|d| RemoteSocket::new(d, self.ns.clone())));

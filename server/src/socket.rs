@@ -272,7 +272,8 @@ impl Socket {
         let sent = ns.send_event(data, attachments, (Some(&to_me), ack_id), |_, frames| {
             self.0.engine.send_frames(frames)
         });
-        Ok(sent.transpose()?.unwrap_or(()))
+        sent.transpose()?;
+        Ok(())
     }
 
     /// Emits `event` and waits for the client's acknowledgement, at most the configured ack

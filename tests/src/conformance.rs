@@ -199,10 +199,11 @@ fn cluster_events(io: &Io, node: &str, socket: &Socket) {
     socket.on("ask-all", move |payload: Payload, ack: Ack| {
         let io = io1.clone();
         async move {
-            let answers = match io.timeout(Duration::from_secs(2)).emit_with_ack::<Value>("ask", payload) {
-                Ok(stream) => stream.await,
-                Err(_) => Vec::new(),
-            };
+            let answers =
+                match io.timeout(Duration::from_secs(2)).emit_with_ack::<Value>("ask", payload) {
+                    Ok(stream) => stream.await,
+                    Err(_) => Vec::new(),
+                };
             let ok: Vec<Value> = answers.into_iter().filter_map(|(_, a)| a.ok()).collect();
             let _ = ack.send(&json!({ "answers": ok }));
         }
@@ -270,7 +271,10 @@ pub fn socket_io_with_recovery() -> (ferrio::FerrioLayer, Io) {
     socket_io_with_recovery_on(Ferrio::builder(), "local")
 }
 
-fn socket_io_with_recovery_on(builder: ferrio::FerrioBuilder, node: &str) -> (ferrio::FerrioLayer, Io) {
+fn socket_io_with_recovery_on(
+    builder: ferrio::FerrioBuilder,
+    node: &str,
+) -> (ferrio::FerrioLayer, Io) {
     let (layer, io) = builder
         .engine_config(engine_config().path("/recovery/"))
         .connect_timeout(Duration::from_secs(1))

@@ -154,7 +154,11 @@ pub struct ClusterSession {
 
 impl ClusterSession {
     /// A session of socket `sid` in `rooms`, with the events it `missed`.
-    pub fn new(sid: Sid, rooms: Vec<Room>, missed: Vec<(String, BroadcastOptions, Vec<Frame>)>) -> Self {
+    pub fn new(
+        sid: Sid,
+        rooms: Vec<Room>,
+        missed: Vec<(String, BroadcastOptions, Vec<Frame>)>,
+    ) -> Self {
         ClusterSession { sid, rooms, missed }
     }
 }

@@ -96,7 +96,12 @@ impl Namespace {
 
     /// Delivers an event another node sent, or one the cluster sequenced (with its
     /// `offset`: stamped, kept for recovery and sent under the log's lock).
-    pub(crate) fn deliver(&self, opts: &BroadcastOptions, frames: Vec<Frame>, offset: Option<&str>) {
+    pub(crate) fn deliver(
+        &self,
+        opts: &BroadcastOptions,
+        frames: Vec<Frame>,
+        offset: Option<&str>,
+    ) {
         let send = |frames: &[Frame]| {
             for sid in self.adapter.select(opts) {
                 if let Some(socket) = self.sockets.get(&sid).map(|s| s.value().clone()) {
@@ -138,7 +143,9 @@ impl Namespace {
                 let data = sockets.iter().map(|s| RemoteSocketData::of(s, node)).collect();
                 Box::pin(std::future::ready(Response::Sockets(data)))
             }
-            Request::AllRooms => Box::pin(std::future::ready(Response::Rooms(self.adapter.rooms()))),
+            Request::AllRooms => {
+                Box::pin(std::future::ready(Response::Rooms(self.adapter.rooms())))
+            }
             Request::ServerSideEmit { event, payload, .. } => {
                 let handler = read(&self.server_events.0).get(&event).cloned();
                 match handler {

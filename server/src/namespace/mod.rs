@@ -14,8 +14,8 @@ use ferrio_protocol::engine::Frame;
 use ferrio_protocol::socket::Packet;
 use serde_json::{json, Value};
 
-pub use handle::{DynNamespace, NamespaceRef};
 pub(crate) use cluster::{ServerEventHandler, ServerEvents};
+pub use handle::{DynNamespace, NamespaceRef};
 pub(crate) use matcher::Matcher;
 pub(crate) use registry::{normalize, AdapterFactory, ChildLease, Registry};
 
@@ -95,19 +95,20 @@ impl Namespace {
             self.adapter.publish(Outbound::Event { opts, frames: &frames, sequenced: true });
             return None;
         }
-        recovery.keep_and_send(
-            opts,
-            |offset| {
-                if let Value::Array(args) = &mut data {
-                    args.push(Value::String(offset.to_string()));
-                }
-                let packet = Packet::event(&self.path, data, attachments, ack_id);
-                let frames = encoded_frames(&packet);
-                (packet, frames)
-            },
-            send,
-        )
-        .into()
+        recovery
+            .keep_and_send(
+                opts,
+                |offset| {
+                    if let Value::Array(args) = &mut data {
+                        args.push(Value::String(offset.to_string()));
+                    }
+                    let packet = Packet::event(&self.path, data, attachments, ack_id);
+                    let frames = encoded_frames(&packet);
+                    (packet, frames)
+                },
+                send,
+            )
+            .into()
     }
 
     /// Registers `socket` with its client, queues the CONNECT reply (with the private id when
@@ -254,23 +255,28 @@ impl Namespace {
         }
         // Not kept here: a cluster may have kept it (its node died, or the client came back
         // through another node).
-        if let (Some(_), true, Some(Value::String(pid)), Some(Value::String(offset))) = (
-            &self.recovery,
-            self.adapter.sequences_events(),
-            auth.get("pid"),
-            auth.get("offset"),
-        ) {
+        if let (Some(_), true, Some(Value::String(pid)), Some(Value::String(offset))) =
+            (&self.recovery, self.adapter.sequences_events(), auth.get("pid"), auth.get("offset"))
+        {
             let (pid, offset) = (pid.clone(), offset.clone());
             let ns = self.clone();
             run_inline(Box::pin(async move {
                 match ns.adapter.take_session(&pid, &offset).await {
                     Ok(Some(session)) => {
-                        if ns.restore_from_cluster(&engine, &auth, child.as_ref(), (&pid, &offset), session) {
+                        if ns.restore_from_cluster(
+                            &engine,
+                            &auth,
+                            child.as_ref(),
+                            (&pid, &offset),
+                            session,
+                        ) {
                             return;
                         }
                     }
                     Ok(None) => {}
-                    Err(err) => tracing::debug!(%err, "cannot read the cluster's session; a fresh one is made"),
+                    Err(err) => {
+                        tracing::debug!(%err, "cannot read the cluster's session; a fresh one is made")
+                    }
                 }
                 ns.connect_fresh(engine, auth, joining, child);
             }));

@@ -61,8 +61,8 @@ use tokio::sync::{mpsc, oneshot, Notify};
 
 use self::wire::{Entry, Message, WireOpts};
 use super::{
-    ClusterSession, Adapter, BoxFuture, BroadcastOptions, LocalAdapter, LocalNamespace, Outbound, RemoteAcks,
-    Request, RequestError, Response, Room,
+    Adapter, BoxFuture, BroadcastOptions, ClusterSession, LocalAdapter, LocalNamespace, Outbound,
+    RemoteAcks, Request, RequestError, Response, Room,
 };
 use crate::engine::lock::{lock, read, write};
 use crate::engine::{NodeDirectory, Sid};
@@ -270,9 +270,15 @@ impl RedisCluster {
         let nodes_key = format!("{}:nodes", config.prefix);
         let mut tag = random_tag();
         for _ in 0..16 {
-            let seen: Option<f64> =
-                redis::cmd("ZSCORE").arg(&nodes_key).arg(&tag).query_async(&mut conn).await.map_err(redis_err)?;
-            if seen.is_none_or(|ms| (ms as u64) + (config.node_timeout.as_millis() as u64) * 4 < now_ms()) {
+            let seen: Option<f64> = redis::cmd("ZSCORE")
+                .arg(&nodes_key)
+                .arg(&tag)
+                .query_async(&mut conn)
+                .await
+                .map_err(redis_err)?;
+            if seen.is_none_or(|ms| {
+                (ms as u64) + (config.node_timeout.as_millis() as u64) * 4 < now_ms()
+            }) {
                 break;
             }
             tag = random_tag();
@@ -329,8 +335,14 @@ impl RedisCluster {
         let mut conn = self.0.conn.clone();
         let p = &self.0.config.prefix;
         redis::pipe()
-            .cmd("ZREM").arg(format!("{p}:nodes")).arg(&self.0.tag).ignore()
-            .cmd("HDEL").arg(format!("{p}:addrs")).arg(&self.0.tag).ignore()
+            .cmd("ZREM")
+            .arg(format!("{p}:nodes"))
+            .arg(&self.0.tag)
+            .ignore()
+            .cmd("HDEL")
+            .arg(format!("{p}:addrs"))
+            .arg(&self.0.tag)
+            .ignore()
             .query_async::<()>(&mut conn)
             .await
             .map_err(unavailable)?;
@@ -361,11 +373,23 @@ async fn heartbeat_once(shared: &Shared) -> redis::RedisResult<()> {
     let oldest = now.saturating_sub(shared.config.node_timeout.as_millis() as u64);
     let mut conn = shared.conn.clone();
     let (_, _, _, live): ((), (), (), Vec<String>) = redis::pipe()
-        .cmd("ZADD").arg(format!("{p}:nodes")).arg(now).arg(&shared.tag)
-        .cmd("HSET").arg(format!("{p}:addrs")).arg(&shared.tag).arg(shared.config.node_address.to_string())
+        .cmd("ZADD")
+        .arg(format!("{p}:nodes"))
+        .arg(now)
+        .arg(&shared.tag)
+        .cmd("HSET")
+        .arg(format!("{p}:addrs"))
+        .arg(&shared.tag)
+        .arg(shared.config.node_address.to_string())
         // Nodes gone for long are forgotten.
-        .cmd("ZREMRANGEBYSCORE").arg(format!("{p}:nodes")).arg("-inf").arg(now.saturating_sub(3_600_000))
-        .cmd("ZRANGEBYSCORE").arg(format!("{p}:nodes")).arg(oldest).arg("+inf")
+        .cmd("ZREMRANGEBYSCORE")
+        .arg(format!("{p}:nodes"))
+        .arg("-inf")
+        .arg(now.saturating_sub(3_600_000))
+        .cmd("ZRANGEBYSCORE")
+        .arg(format!("{p}:nodes"))
+        .arg(oldest)
+        .arg("+inf")
         .query_async(&mut conn)
         .await?;
     let addrs: Vec<Option<String>> = if live.is_empty() {
@@ -433,7 +457,13 @@ async fn writer_task(shared: Weak<Shared>, mut rx: mpsc::Receiver<(String, Entry
         let mut pipe = redis::pipe();
         for (path, entry) in &batch {
             let key = stream_key(&shared, path);
-            let cmd = pipe.cmd("XADD").arg(key).arg("MAXLEN").arg("~").arg(shared.config.stream_max_len).arg("*");
+            let cmd = pipe
+                .cmd("XADD")
+                .arg(key)
+                .arg("MAXLEN")
+                .arg("~")
+                .arg(shared.config.stream_max_len)
+                .arg("*");
             for (name, value) in wire::entry_fields(&shared.tag, entry) {
                 cmd.arg(name).arg(value.as_ref());
             }
@@ -471,14 +501,15 @@ async fn reader_task(shared: Weak<Shared>, mut conn: ConnectionManager) {
             .map(|(k, _)| k.clone())
             .collect();
         for path in unknown {
-            let last: redis::RedisResult<redis::streams::StreamRangeReply> = redis::cmd("XREVRANGE")
-                .arg(stream_key(&s, &path))
-                .arg("+")
-                .arg("-")
-                .arg("COUNT")
-                .arg(1)
-                .query_async(&mut conn)
-                .await;
+            let last: redis::RedisResult<redis::streams::StreamRangeReply> =
+                redis::cmd("XREVRANGE")
+                    .arg(stream_key(&s, &path))
+                    .arg("+")
+                    .arg("-")
+                    .arg("COUNT")
+                    .arg(1)
+                    .query_async(&mut conn)
+                    .await;
             match last {
                 Ok(reply) => {
                     let id = reply.ids.first().map_or_else(|| "0-0".to_owned(), |e| e.id.clone());
@@ -529,7 +560,9 @@ async fn reader_task(shared: Weak<Shared>, mut conn: ConnectionManager) {
                 for stream in reply.map(|r| r.keys).unwrap_or_default() {
                     let Some(i) = keys.iter().position(|k| *k == stream.key) else { continue };
                     let path = &paths[i];
-                    let Some(ns) = lock(&s.served).get(path).map(|v| v.ns.clone()) else { continue };
+                    let Some(ns) = lock(&s.served).get(path).map(|v| v.ns.clone()) else {
+                        continue;
+                    };
                     let mut last = None;
                     for entry in stream.ids {
                         apply(&s, &ns, &entry.id, &entry.map);
@@ -570,7 +603,11 @@ fn apply(shared: &Shared, ns: &LocalNamespace, id: &str, map: &HashMap<String, r
 
 // ===== requests and responses on pub/sub =====
 
-async fn publish(shared: &Shared, channel: String, message: &Message) -> Result<usize, RequestError> {
+async fn publish(
+    shared: &Shared,
+    channel: String,
+    message: &Message,
+) -> Result<usize, RequestError> {
     let body = serde_json::to_vec(message).map_err(|e| RequestError::Decode(e.to_string()))?;
     let mut conn = shared.conn.clone();
     redis::cmd("PUBLISH").arg(channel).arg(body).query_async(&mut conn).await.map_err(unavailable)
@@ -634,7 +671,12 @@ fn on_message(s: &Arc<Shared>, m: Message) {
 /// empty-handed, so the requester does not wait for it).
 async fn answer(s: Arc<Shared>, ns: Option<LocalNamespace>, m: Message) {
     let reply_to = format!("{}#res#{}", s.config.prefix, m.from);
-    let reply = |kind: &str| Message { id: m.id, from: s.tag.clone(), kind: kind.to_owned(), ..Default::default() };
+    let reply = |kind: &str| Message {
+        id: m.id,
+        from: s.tag.clone(),
+        kind: kind.to_owned(),
+        ..Default::default()
+    };
     let out = match m.kind.as_str() {
         "ackb" => {
             let opts: BroadcastOptions = m.opts.unwrap_or_default().into();
@@ -725,13 +767,22 @@ impl Shared {
     /// Publishes a request and reads the registry in the same round trip: how many other
     /// nodes will answer, i.e. the live ones (a node whose heartbeat stopped is not waited
     /// for) that received it (a node that subscribed to nothing cannot answer).
-    async fn publish_request(&self, channel: String, message: &Message) -> Result<usize, RequestError> {
+    async fn publish_request(
+        &self,
+        channel: String,
+        message: &Message,
+    ) -> Result<usize, RequestError> {
         let body = serde_json::to_vec(message).map_err(|e| RequestError::Decode(e.to_string()))?;
         let oldest = now_ms().saturating_sub(self.config.node_timeout.as_millis() as u64);
         let mut conn = self.conn.clone();
         let (live, receivers): (Vec<String>, usize) = redis::pipe()
-            .cmd("ZRANGEBYSCORE").arg(format!("{}:nodes", self.config.prefix)).arg(oldest).arg("+inf")
-            .cmd("PUBLISH").arg(channel).arg(body)
+            .cmd("ZRANGEBYSCORE")
+            .arg(format!("{}:nodes", self.config.prefix))
+            .arg(oldest)
+            .arg("+inf")
+            .cmd("PUBLISH")
+            .arg(channel)
+            .arg(body)
             .query_async(&mut conn)
             .await
             .map_err(unavailable)?;
@@ -747,7 +798,8 @@ impl Shared {
     ) -> Result<Vec<Response>, RequestError> {
         let timeout = timeout.unwrap_or(self.config.request_timeout);
         let id = self.next_request.fetch_add(1, Ordering::Relaxed);
-        let mut m = Message { id, from: self.tag.clone(), nsp: path.to_owned(), ..Default::default() };
+        let mut m =
+            Message { id, from: self.tag.clone(), nsp: path.to_owned(), ..Default::default() };
         let wants_answers = match request {
             Request::FetchSockets(opts) => {
                 m.kind = "fetch".into();
@@ -771,9 +823,10 @@ impl Shared {
         lock(&self.waiting).insert(id, Waiting::Answers(tx));
         let _registered = Registered(self, id);
         let channel = format!("{}#req", self.config.prefix);
-        let receivers = tokio::time::timeout(timeout, self.publish_request(channel, &m))
-            .await
-            .map_err(|_| RequestError::Unavailable("Redis did not answer in time".into()))??;
+        let receivers =
+            tokio::time::timeout(timeout, self.publish_request(channel, &m))
+                .await
+                .map_err(|_| RequestError::Unavailable("Redis did not answer in time".into()))??;
         if !wants_answers {
             return Ok(Vec::new());
         }
@@ -819,7 +872,8 @@ async fn sessions_task(shared: Weak<Shared>) {
         }
         let mut pipe = redis::pipe();
         let mut any = false;
-        for (path, sid) in dirty.iter().cloned() {
+        for (path, sid) in &dirty {
+            let (path, sid) = (path.clone(), sid.clone());
             let Some(ns) = lock(&s.served).get(&path).map(|v| v.ns.clone()) else { continue };
             let Some((pid, rooms)) = ns.recovery_state(&sid) else { continue };
             lock(&s.pids).insert((path.clone(), sid.clone()), pid.clone());
@@ -847,9 +901,9 @@ async fn sessions_task(shared: Weak<Shared>) {
 /// How long a persisted session lives without refresh: the recovery window (the session
 /// of a node that died stays that long), bounded below so refreshes keep up.
 fn session_ttl(s: &Shared) -> Duration {
-    let window = lock(&s.served)
-        .values()
-        .find_map(|v| v.ns.ns.upgrade().and_then(|ns| ns.recovery.as_ref().map(|r| r.max_disconnection())));
+    let window = lock(&s.served).values().find_map(|v| {
+        v.ns.ns.upgrade().and_then(|ns| ns.recovery.as_ref().map(|r| r.max_disconnection()))
+    });
     window.unwrap_or(Duration::from_secs(120)).max(Duration::from_secs(1))
 }
 
@@ -857,7 +911,12 @@ impl Shared {
     /// Takes the session persisted under `pid` and reads the events after `offset` up to what
     /// this node's reader applied. `None`: no such session, or the offset was trimmed, or the
     /// backlog is past its bound: the client gets a fresh session.
-    async fn take_session(&self, path: &str, pid: &str, offset: &str) -> Result<Option<ClusterSession>, RequestError> {
+    async fn take_session(
+        &self,
+        path: &str,
+        pid: &str,
+        offset: &str,
+    ) -> Result<Option<ClusterSession>, RequestError> {
         let mut conn = self.conn.clone();
         let body: Option<String> = redis::cmd("GETDEL")
             .arg(session_key(self, path, pid))
@@ -866,7 +925,9 @@ impl Shared {
             .map_err(unavailable)?;
         let Some(body) = body else { return Ok(None) };
         let Ok(v) = serde_json::from_str::<Value>(&body) else { return Ok(None) };
-        let Some(sid) = v.get("sid").and_then(Value::as_str).map(Sid::from_wire) else { return Ok(None) };
+        let Some(sid) = v.get("sid").and_then(Value::as_str).map(Sid::from_wire) else {
+            return Ok(None);
+        };
         let rooms = v
             .get("rooms")
             .and_then(Value::as_array)
@@ -888,7 +949,9 @@ impl Shared {
         let key = stream_key(self, path);
         // The offset itself must still be there: else earlier events may have been trimmed.
         let at: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
-            .arg(&key).arg(offset).arg(offset)
+            .arg(&key)
+            .arg(offset)
+            .arg(offset)
             .query_async(&mut conn)
             .await
             .map_err(unavailable)?;
@@ -900,13 +963,19 @@ impl Shared {
         let mut bytes = 0;
         loop {
             let page: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
-                .arg(&key).arg(&start).arg(&applied).arg("COUNT").arg(self.config.read_count)
+                .arg(&key)
+                .arg(&start)
+                .arg(&applied)
+                .arg("COUNT")
+                .arg(self.config.read_count)
                 .query_async(&mut conn)
                 .await
                 .map_err(unavailable)?;
             let Some(last) = page.ids.last().map(|e| e.id.clone()) else { break };
             for entry in page.ids {
-                if let Some((_, Entry::Event { opts, frames, sequenced: true })) = wire::parse_entry(&entry.map) {
+                if let Some((_, Entry::Event { opts, frames, sequenced: true })) =
+                    wire::parse_entry(&entry.map)
+                {
                     bytes += frames.iter().map(|f| f.len()).sum::<usize>();
                     if bytes > self.config.max_backlog_bytes {
                         return Ok(None);
@@ -957,7 +1026,6 @@ impl RedisAdapter {
             lock(&self.shared.dirty).insert((path, sid.clone()));
         }
     }
-
 }
 
 impl Drop for RedisAdapter {
@@ -1006,7 +1074,11 @@ impl Adapter for RedisAdapter {
         tokio::spawn(async move {
             let mut conn = shared.conn.clone();
             let done: redis::RedisResult<()> = if kept {
-                redis::cmd("PEXPIRE").arg(key).arg(ttl.as_millis() as u64).query_async(&mut conn).await
+                redis::cmd("PEXPIRE")
+                    .arg(key)
+                    .arg(ttl.as_millis() as u64)
+                    .query_async(&mut conn)
+                    .await
             } else {
                 redis::cmd("DEL").arg(key).query_async(&mut conn).await
             };
@@ -1112,7 +1184,15 @@ impl Adapter for RedisAdapter {
                 lock(&self.shared.waiting).remove(&self.id);
             }
         }
-        let state = State { shared, id, rx, expected: Some(expected_rx), nodes_left: 0, acks_left: 0, deadline };
+        let state = State {
+            shared,
+            id,
+            rx,
+            expected: Some(expected_rx),
+            nodes_left: 0,
+            acks_left: 0,
+            deadline,
+        };
         Box::pin(futures_util::stream::unfold(state, |mut st| async move {
             if let Some(expected) = st.expected.take() {
                 st.nodes_left = tokio::time::timeout_at(st.deadline, expected).await.ok()?.ok()?;

@@ -234,7 +234,8 @@ mod tests {
             except_socket: Some(Sid::from_wire("xyz")),
             ..Default::default()
         };
-        let frames = vec![Frame::Text(Str::from("451-[\"e\"]")), Frame::Binary(Bytes::from_static(b"\x01"))];
+        let frames =
+            vec![Frame::Text(Str::from("451-[\"e\"]")), Frame::Binary(Bytes::from_static(b"\x01"))];
         let entry = Entry::Event { opts: opts.clone(), frames: frames.clone(), sequenced: true };
         let (node, back) = parse_entry(&to_map(entry_fields("AbCd", &entry))).expect("readable");
         assert_eq!(node, "AbCd");
@@ -248,6 +249,8 @@ mod tests {
         }
         let entry = Entry::Rooms { opts, change: RoomChange::Leave(vec![Room::from("r")]) };
         let (_, back) = parse_entry(&to_map(entry_fields("AbCd", &entry))).expect("readable");
-        assert!(matches!(back, Entry::Rooms { change: RoomChange::Leave(r), .. } if r == vec![Room::from("r")]));
+        assert!(
+            matches!(back, Entry::Rooms { change: RoomChange::Leave(r), .. } if r == vec![Room::from("r")])
+        );
     }
 }
