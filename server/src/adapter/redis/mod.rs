@@ -216,7 +216,10 @@ struct Shared {
     dirty: Mutex<HashSet<(String, Sid)>>,
     /// Private ids of the live sockets that have a persisted session, per namespace.
     pids: Mutex<HashMap<(String, Sid), Sid>>,
-    shutdown: Notify,
+    /// Wakes the session writer.
+    sessions_news: Arc<Notify>,
+    /// Set by [`RedisCluster::leave`]: no more heartbeats.
+    left: std::sync::atomic::AtomicBool,
 }
 
 /// This node's membership of a cluster: Redis connections, the registry, and the tasks that
@@ -299,7 +302,8 @@ impl RedisCluster {
             next_request: AtomicU64::new(1),
             dirty: Mutex::new(HashSet::new()),
             pids: Mutex::new(HashMap::new()),
-            shutdown: Notify::new(),
+            sessions_news: Arc::new(Notify::new()),
+            left: std::sync::atomic::AtomicBool::new(false),
             config,
         });
         heartbeat_once(&shared).await.map_err(redis_err)?;
@@ -332,6 +336,7 @@ impl RedisCluster {
     /// Leaves the cluster at once: this node is removed from the registry (other nodes stop
     /// counting it and forwarding to it). Call it when shutting down.
     pub async fn leave(&self) -> Result<(), RequestError> {
+        self.0.left.store(true, Ordering::Release);
         let mut conn = self.0.conn.clone();
         let p = &self.0.config.prefix;
         redis::pipe()
@@ -346,7 +351,6 @@ impl RedisCluster {
             .query_async::<()>(&mut conn)
             .await
             .map_err(unavailable)?;
-        self.0.shutdown.notify_waiters();
         Ok(())
     }
 }
@@ -412,6 +416,9 @@ async fn heartbeat_task(shared: Weak<Shared>) {
     loop {
         tokio::time::sleep(interval).await;
         let Some(shared) = shared.upgrade() else { return };
+        if shared.left.load(Ordering::Acquire) {
+            return;
+        }
         if let Err(e) = heartbeat_once(&shared).await {
             tracing::warn!(error = %e, "cluster heartbeat failed; retrying");
             continue;
@@ -854,18 +861,27 @@ impl Shared {
 /// Writes the recovery state of the sockets whose rooms changed, in batches, and refreshes
 /// every live socket's state before it expires.
 async fn sessions_task(shared: Weak<Shared>) {
-    let mut since_refresh = Duration::ZERO;
-    let tick = Duration::from_millis(50);
+    let mut last_refresh = tokio::time::Instant::now();
+    let mut retry = false;
     loop {
-        tokio::time::sleep(tick).await;
-        since_refresh += tick;
+        {
+            let Some(s) = shared.upgrade() else { return };
+            let news = s.sessions_news.clone();
+            drop(s);
+            // At once when a socket changed (what changes while a write is under way is
+            // written by the next one: the batches form by themselves); a failed write is
+            // retried a moment later; every second, a look at the refresh.
+            let wait = if retry { Duration::from_millis(100) } else { Duration::from_secs(1) };
+            let _ = tokio::time::timeout(wait, news.notified()).await;
+        }
         let Some(s) = shared.upgrade() else { return };
         let window = session_ttl(&s);
-        if since_refresh >= window / 3 {
-            since_refresh = Duration::ZERO;
+        if last_refresh.elapsed() >= window / 3 {
+            last_refresh = tokio::time::Instant::now();
             let live: Vec<(String, Sid)> = lock(&s.pids).keys().cloned().collect();
             lock(&s.dirty).extend(live);
         }
+        retry = false;
         let dirty: Vec<(String, Sid)> = lock(&s.dirty).drain().collect();
         if dirty.is_empty() {
             continue;
@@ -891,8 +907,9 @@ async fn sessions_task(shared: Weak<Shared>) {
             let mut conn = s.conn.clone();
             if let Err(e) = pipe.query_async::<()>(&mut conn).await {
                 tracing::debug!(error = %e, "cannot persist sessions for recovery; retrying");
-                // Written at the next tick (a socket gone meanwhile is skipped then).
+                // Written again soon (a socket gone meanwhile is skipped then).
                 lock(&s.dirty).extend(dirty);
+                retry = true;
             }
         }
     }
@@ -1024,6 +1041,7 @@ impl RedisAdapter {
     fn mark_dirty(&self, sid: &Sid) {
         if let (true, Some(path)) = (self.recovers(), self.path()) {
             lock(&self.shared.dirty).insert((path, sid.clone()));
+            self.shared.sessions_news.notify_one();
         }
     }
 }
