@@ -53,6 +53,9 @@ error_log $dir/nginx-error.log warn;
 events { worker_connections 1024; }
 http {
   access_log off;
+  # Bodies up to the payload limit stay in memory (the worker may not write the temp dir).
+  client_body_buffer_size 2m;
+  client_max_body_size 2m;
   client_body_temp_path $dir/nginx/body;
   proxy_temp_path $dir/nginx/proxy;
   fastcgi_temp_path $dir/nginx/fastcgi;

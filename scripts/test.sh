@@ -56,6 +56,9 @@ bash tests/js/run.sh 2>&1 | tee target/js-test.log
 step "cluster tests (redis-server, 3 nodes, round-robin nginx; tests/cluster/run.sh)"
 bash tests/cluster/run.sh 2>&1 | tee target/cluster-test.log
 
+step "JS tests again, against 3 conformance servers joined through Redis behind round-robin nginx"
+FERRIO_SERVER_CMD="node tests/cluster/serve.js" bash tests/js/run.sh 2>&1 | tee target/js-cluster-test.log
+
 step "browser client: unit, vector and integration tests (node --test)"
 (cd client-js && npm test) 2>&1 | tee target/client-test.log
 
@@ -71,7 +74,7 @@ read -r rust_pass rust_fail <<<"$rust"
 echo "rust (cargo test): $rust_pass passed, $rust_fail failed"
 total_pass=$rust_pass
 total_fail=$rust_fail
-for log in js-test cluster-test client-test browser-test; do
+for log in js-test cluster-test js-cluster-test client-test browser-test; do
   pass=$(grep -E '^# pass ' "target/$log.log" | awk '{s+=$3} END {print s+0}')
   fail=$(grep -E '^# fail ' "target/$log.log" | awk '{s+=$3} END {print s+0}')
   echo "$log (node --test): $pass passed, $fail failed"

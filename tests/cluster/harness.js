@@ -115,9 +115,9 @@ export async function startNode(redisUrl, port, prefix) {
 }
 
 /** Starts nginx with round-robin over `ports`: `{ port, url, stop() }`. */
-export async function startNginx(ports) {
+export async function startNginx(ports, port) {
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "ferrio-cluster-nginx-"));
-  const port = await freePort();
+  port ??= await freePort();
   const servers = ports.map((p) => `    server 127.0.0.1:${p} max_fails=0;`).join("\n");
   const conf = `daemon off;
 worker_processes 1;
@@ -126,6 +126,9 @@ error_log ${dir}/error.log warn;
 events { worker_connections 2048; }
 http {
   access_log off;
+  # Bodies up to the payload limit stay in memory (the worker may not write the temp dir).
+  client_body_buffer_size 2m;
+  client_max_body_size 2m;
   client_body_temp_path ${dir}/body;
   proxy_temp_path ${dir}/proxy;
   fastcgi_temp_path ${dir}/fastcgi;
@@ -166,13 +169,13 @@ ${servers}
   };
 }
 
-/** redis-server, `n` nodes and nginx. `stop()` ends them all by PID. */
-export async function startCluster(n = 3) {
+/** redis-server, `n` nodes and nginx (on `port`, else a free one). `stop()` ends them all by PID. */
+export async function startCluster(n = 3, port = undefined) {
   const prefix = `t${process.pid}`;
   const redis = await startRedis();
   const nodes = [];
   for (let i = 0; i < n; i++) nodes.push(await startNode(redis.url, undefined, prefix));
-  const nginx = await startNginx(nodes.map((x) => x.port));
+  const nginx = await startNginx(nodes.map((x) => x.port), port);
   const cluster = {
     redis,
     nodes,

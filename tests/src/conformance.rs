@@ -413,7 +413,7 @@ where
 pub fn app() -> App {
     let (recovery_layer, _recovery) = socket_io_with_recovery();
     let (sio_layer, io) = socket_io();
-    assemble(recovery_layer, sio_layer, io)
+    assemble(recovery_layer, sio_layer, io, engine_config())
 }
 
 /// The conformance application as a node of a Redis cluster: `/socket.io/` and `/recovery/`
@@ -439,11 +439,18 @@ pub async fn clustered_app(
     let (recovery_layer, _recovery) =
         socket_io_with_recovery_on(Ferrio::builder().cluster(&recovery), recovery.node_id());
     let (sio_layer, io) = socket_io_on(Ferrio::builder().cluster(&sio), sio.node_id());
-    Ok(assemble(recovery_layer, sio_layer, io))
+    // The raw Engine.IO echo has no adapter, but its sessions are tagged and forwarded too.
+    let echo = engine_config().node_directory(Arc::new(sio));
+    Ok(assemble(recovery_layer, sio_layer, io, echo))
 }
 
-fn assemble(recovery_layer: ferrio::FerrioLayer, sio_layer: ferrio::FerrioLayer, io: Io) -> App {
-    let (engine_layer, engine) = EngineIo::new(engine_config().path("/engine.io/"), Echo);
+fn assemble(
+    recovery_layer: ferrio::FerrioLayer,
+    sio_layer: ferrio::FerrioLayer,
+    io: Io,
+    echo: EngineConfigBuilder,
+) -> App {
+    let (engine_layer, engine) = EngineIo::new(echo.path("/engine.io/"), Echo);
     let router = axum::Router::new()
         .route("/pages/{file}", axum::routing::get(page))
         .route("/autobahn", axum::routing::get(autobahn_echo))
