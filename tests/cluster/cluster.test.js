@@ -153,6 +153,7 @@ describe("failures", () => {
       const t0 = Date.now();
       const first = await ask(a, "fetch", null);
       const took = Date.now() - t0;
+      console.log(`[sigstop] fetch_sockets answered in ${took} ms: ${first.error || "complete"}`);
       // Either the node was already counted out, or the request timed out (2 s) for it.
       assert.ok(took < 2600, `fetch_sockets took ${took} ms`);
       if (first.error) assert.match(first.error, /did not answer/);
@@ -160,6 +161,7 @@ describe("failures", () => {
       await until(async () => (await ask(a, "count")).count === 2, "the stalled node counted out", 5000, 100);
       const t1 = Date.now();
       const second = await ask(a, "fetch", null);
+      console.log(`[sigstop] once counted out: fetch_sockets in ${Date.now() - t1} ms, ${second.sockets?.length} sockets`);
       assert.ok(!second.error, second.error);
       assert.ok(Date.now() - t1 < 500, "no wait for the stalled node");
     } finally {
@@ -184,12 +186,14 @@ describe("failures", () => {
     await cluster.restartRedis(async () => {
       const t0 = Date.now();
       const during = await ask(a, "count");
+      console.log(`[redis down] server_count failed in ${Date.now() - t0} ms: ${during.error}`);
       assert.ok(during.error, "a request during the outage fails");
       assert.ok(Date.now() - t0 < 3000, `it failed in ${Date.now() - t0} ms, not a hang`);
       for (let i = 0; i < 5; i++) await send();
     });
     for (let i = 0; i < 5; i++) await send();
-    await until(async () => (await ask(a, "count")).count === 3, "every node registered again", 10_000, 100);
+    const resumed = await until(async () => (await ask(a, "count")).count === 3, "every node registered again", 10_000, 100);
+    console.log(`[redis back] every node registered again ${resumed} ms after the restart`);
     // The other server of each node (/recovery/) resumed too.
     const r = official(cluster.nodes[2].url, { path: "/recovery/", transports: ["websocket"] });
     await connected(r);
@@ -198,12 +202,17 @@ describe("failures", () => {
     await until(() => got.includes(k - 1), "an event after the restart", 10_000);
     // Every event reached b once, in order (those of the outage were queued and added once
     // Redis was back).
+    console.log(`[redis] ${sent.length} events sent, ${got.length} received in order, 5 of them during the outage`);
     assert.deepEqual(got, sent);
   });
 
-  for (const transports of [["websocket"], ["polling"]]) {
-    it(`SIGKILL of the node that owns a ${transports[0]} client: back within 5 s, recovered, every event once and in order`, async () => {
-      const s = official(cluster.url, { path: "/recovery/", transports });
+  for (const [client, make, transports] of [
+    ["an official websocket", official, ["websocket"]],
+    ["an official polling", official, ["polling"]],
+    ["a ferrio-client streaming", bundled, ["streaming"]],
+  ]) {
+    it(`SIGKILL of the node that owns ${client} client: back within 5 s, recovered, every event once and in order`, async () => {
+      const s = make(cluster.url, { path: "/recovery/", transports });
       await connected(s);
       await ask(s, "join", "kept");
       const owner = tags.findIndex((t) => s.io.engine.id.startsWith(t.recovery));
@@ -225,6 +234,7 @@ describe("failures", () => {
         await new Promise((r) => setTimeout(r, 50));
       }
       const took = await back;
+      console.log(`[kill ${client}] back after ${took} ms, recovered=${s.recovered}`);
       assert.ok(took < 5000, `back after ${took} ms`);
       assert.equal(s.recovered, true, "recovered");
       assert.equal(s.id, id, "same id");
