@@ -169,7 +169,16 @@ impl BroadcastOperators {
         let (data, attachments) = data.into_payload()?.into_event_data(event);
         // Volatile events may be lost anyway: they are not kept for recovery.
         let keep = (!self.volatile).then_some(&self.opts);
-        let failed = self.ns.send_event(data, attachments, (keep, None), |packet, frames| {
+        let failed = self.ns.send_event(data, attachments, (keep, None), |_, frames| {
+            // The other nodes first: their trip through the cluster overlaps with the
+            // delivery to this node's sockets.
+            if !self.opts.local {
+                self.ns.adapter.publish(Outbound::Event {
+                    opts: &self.opts,
+                    frames,
+                    sequenced: false,
+                });
+            }
             let mut failed = Vec::new();
             for sid in self.ns.adapter.select(&self.opts) {
                 let Some(socket) = self.ns.sockets.get(&sid).map(|s| s.clone()) else { continue };
@@ -183,14 +192,6 @@ impl BroadcastOperators {
                     }
                 }
             }
-            if !self.opts.local {
-                self.ns.adapter.publish(Outbound::Event {
-                    opts: &self.opts,
-                    frames,
-                    sequenced: false,
-                });
-            }
-            let _ = packet;
             failed
         });
         // `None`: the cluster sequences the event and every node delivers it in its order.

@@ -248,7 +248,12 @@ impl RedisCluster {
         } else {
             format!("{}?protocol=resp3", config.url)
         };
-        let client = redis::Client::open(url).map_err(|e| ClusterError::Url(e.to_string()))?;
+        let info = redis::IntoConnectionInfo::into_connection_info(url)
+            .map_err(|e| ClusterError::Url(e.to_string()))?;
+        // Small writes (one XADD, one PUBLISH) go out at once: no Nagle delay.
+        let tcp = info.tcp_settings().clone().set_nodelay(true);
+        let client = redis::Client::open(info.set_tcp_settings(tcp))
+            .map_err(|e| ClusterError::Url(e.to_string()))?;
         let redis_err = |e: redis::RedisError| ClusterError::Redis(e.to_string());
         let (push_tx, push_rx) = mpsc::unbounded_channel();
         let timeout = config.request_timeout.min(Duration::from_secs(5));
