@@ -23,11 +23,7 @@ fi
 echo "chromium: $(command -v chromium); nginx: $(command -v nginx || echo /usr/sbin/nginx); redis-server: $(command -v redis-server || echo /usr/bin/redis-server)"
 
 step "npm packages for the JS tests"
-for dir in tests/js client-js; do
-  if [ ! -d "$dir/node_modules" ]; then
-    (cd "$dir" && npm ci --no-audit --no-fund)
-  fi
-done
+bash scripts/npm-ci.sh tests/js client-js tests/browser
 
 step "cargo fmt --check"
 cargo fmt --all --check

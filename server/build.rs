@@ -1,8 +1,14 @@
-//! Embeds the browser client (`client-js/src`) so the server can serve it at
-//! `{path}ferrio.js` without a build step or files on disk at run time.
+//! Embeds the browser client so the server serves it without a build step or files on disk at
+//! run time: the ES modules of `client-js/src` (`{path}ferrio.js` is `index.js`) and the
+//! committed classic-script build `client-js/dist/ferrio.min.js` with its source map. Each
+//! file is also gzipped here, once, for requests that accept it.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
+
+use flate2::write::GzEncoder;
+use flate2::Compression;
 
 fn collect(dir: &Path, base: &Path, out: &mut Vec<(String, PathBuf)>) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
@@ -30,24 +36,48 @@ fn fnv(data: &[u8]) -> u64 {
         .fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3))
 }
 
+/// `data` gzipped at the best level (the header carries no time: the same bytes each build).
+fn gzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+    encoder.write_all(data)?;
+    encoder.finish()
+}
+
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default());
     let src = manifest.join("../client-js/src");
+    let dist = manifest.join("../client-js/dist");
     println!("cargo:rerun-if-changed={}", src.display());
+    println!("cargo:rerun-if-changed={}", dist.display());
     let mut files = Vec::new();
     collect(&src, &src, &mut files);
+    for name in ["ferrio.min.js", "ferrio.min.js.map"] {
+        files.push((name.to_owned(), dist.join(name)));
+    }
+    // (served name, path, gzipped copy in OUT_DIR, ETag)
     let mut code = String::from("&[\n");
-    for (rel, path) in &files {
+    for (i, (rel, path)) in files.iter().enumerate() {
         println!("cargo:rerun-if-changed={}", path.display());
-        let etag = std::fs::read(path).map(|d| fnv(&d)).unwrap_or(0);
+        let Ok(data) = std::fs::read(path) else {
+            println!("cargo:warning=the browser client file {} is missing", path.display());
+            continue;
+        };
+        let gz_path = out_dir.join(format!("client-{i}.gz"));
+        if let Err(e) = gzip(&data).and_then(|gz| std::fs::write(&gz_path, gz)) {
+            println!("cargo:warning=cannot write {}: {e}", gz_path.display());
+            continue;
+        }
         let _ = writeln!(
             code,
-            "    ({rel:?}, include_str!({:?}), \"\\\"{etag:016x}\\\"\"),",
-            path.display().to_string()
+            "    ClientFile {{ name: {rel:?}, body: include_bytes!({:?}), gzip: include_bytes!({:?}), etag: \"{:016x}\" }},",
+            path.display().to_string(),
+            gz_path.display().to_string(),
+            fnv(&data),
         );
     }
     code.push(']');
-    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("client_js.rs");
+    let out = out_dir.join("client_js.rs");
     if let Err(e) = std::fs::write(&out, code) {
         println!("cargo:warning=cannot write {}: {e}", out.display());
     }

@@ -1,4 +1,5 @@
-// A small typed event emitter. `on` returns the function that removes the listener.
+// A small typed event emitter with socket.io-client's habits: `on`, `once` and `off` return the
+// emitter (chainable); `subscribe` returns the function that removes the listener.
 //
 // A listener that throws does not stop the others, nor the code that emitted (a transport's
 // receive loop, the rest of a polling payload): as an EventTarget does, the error is reported
@@ -37,21 +38,26 @@ export class Emitter {
     this._listeners = dict();
   }
 
-  /** Adds a listener; returns a function that removes it. */
+  /** Adds a listener; returns the emitter. */
   on(event, fn) {
     (this._listeners[event] ||= []).push(fn);
+    return this;
+  }
+
+  /** Adds a listener; returns a function that removes it. */
+  subscribe(event, fn) {
+    this.on(event, fn);
     return () => this.off(event, fn);
   }
 
-  /** Adds a listener called at most once; returns a function that removes it. */
+  /** Adds a listener called at most once; returns the emitter. */
   once(event, fn) {
     const once = (...args) => {
-      off();
+      this.off(event, once);
       fn.apply(this, args);
     };
     once._listener = fn;
-    const off = this.on(event, once);
-    return off;
+    return this.on(event, once);
   }
 
   /** Removes one listener, every listener of `event`, or every listener at all. */
@@ -71,6 +77,10 @@ export class Emitter {
     return (this._listeners[event] || []).slice();
   }
 
+  hasListeners(event) {
+    return !!this.listeners(event).length;
+  }
+
   /** Calls the listeners of `event` with `args`. */
   emit(event, ...args) {
     return this._emit(event, ...args);
@@ -81,3 +91,6 @@ export class Emitter {
     return this;
   }
 }
+
+// socket.io-client's other names of `off`.
+Emitter.prototype.removeListener = Emitter.prototype.removeAllListeners = Emitter.prototype.off;

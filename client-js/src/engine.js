@@ -6,11 +6,12 @@
 // never see the engine; the engine tells them what they must know (`probing`, `pause()`).
 //
 // Events: "open" (handshake), "data" (a message: string or ArrayBuffer), "ping",
-// "transport" (name, on open and on upgrade), "upgrade" (name), "close" (reason, once opened),
+// "transport" (name, on open and on upgrade), "upgrade" (the new transport object, as
+// socket.io-client's engine), "close" (reason, details, clean; once opened),
 // "error" (Error, when no rung of the ladder could open).
 
 import { Emitter, report } from "./emitter.js";
-import { deadline, plan, remember } from "./ladder.js";
+import { deadline, plan, remember, silence } from "./ladder.js";
 import { Polling } from "./transports/polling.js";
 import { Streaming } from "./transports/streaming.js";
 import { WebSocketTransport } from "./transports/websocket.js";
@@ -42,12 +43,8 @@ export class Engine extends Emitter {
     this.negotiation = [];
     /** Packets sent while no transport can take them. */
     this._buffer = [];
-    this._closed = false;
-    /** The transport tried, then in use. */
-    this._transport = null;
-    /** The websocket transport of an upgrade probe, while it runs. */
-    this._probe = null;
-    this._upgrading = false;
+    // Unset until then: `_transport` (the transport tried, then in use), `_probe` (the
+    // websocket transport of an upgrade probe, while it runs), `_upgrading`, `_closed`.
   }
 
   /** The transport in use ({name, …}), once open. */
@@ -57,6 +54,10 @@ export class Engine extends Emitter {
 
   open() {
     const { order, rtt } = plan(this._options, this._storageKey, this._lostTransport);
+    // socket.io-client's closeOnBeforeunload: the page goes away without a "close" event.
+    if (this._options.closeOnBeforeunload && globalThis.addEventListener) {
+      addEventListener("beforeunload", (this._unload = () => this._stop()));
+    }
     this._order = order;
     this._rtt = rtt;
     this._tryRung(0);
@@ -99,9 +100,20 @@ export class Engine extends Emitter {
       this._lastError = new Error(`${name} ${reason}`);
       this._tryRung(i + 1);
     };
-    this._attemptTimer = setTimeout(fail, this._deadline(i == this._order.length - 1), "timeout");
+    const last = i == this._order.length - 1;
+    this._attemptTimer = setTimeout(fail, this._deadline(last), "timeout");
     transport.onclose = fail;
     transport.oninvalid = () => fail("parse error");
+    // A websocket that opened (the 101 came back: the network is fine) must bring the open
+    // packet, which the server sends at once, within a budget measured from then on (ladder.js
+    // `silence`): a proxy that answered 101 and forwards nothing fails here, long before the
+    // attempt's deadline. The last rung, with nothing to fall back to, keeps its whole timeout.
+    if (!last) {
+      transport.onopen = () => {
+        clearTimeout(this._attemptTimer);
+        this._attemptTimer = setTimeout(fail, silence(Date.now() - start, this._options.timeout), "silent");
+      };
+    }
     transport.onpacket = (packet) => {
       if (packet.type != "open") return fail("unexpected packet");
       // A handshake that arrives after the server would already have timed the session out
@@ -142,7 +154,7 @@ export class Engine extends Emitter {
   _use(transport) {
     this._transport = transport;
     transport.onpacket = (packet) => this._onpacket(packet);
-    transport.onclose = (reason, clean) => this._onclose(reason, clean);
+    transport.onclose = (reason, clean, details) => this._onclose(reason, clean, details);
     // Once open, an undecodable packet is dropped: reported, and the session goes on.
     transport.oninvalid = report;
   }
@@ -162,7 +174,7 @@ export class Engine extends Emitter {
       this._send({ type: "pong" });
       this._emit("ping");
     } else if (packet.type == "message") this._emit("data", packet.data);
-    else if (packet.type == "close") this._onclose("transport close", true);
+    else if (packet.type == "close") this._onclose("transport close", true, { description: "transport closed by the server" });
   }
 
   /** Sends a message: a string or binary data. */
@@ -222,7 +234,7 @@ export class Engine extends Emitter {
         this._upgrading = false;
         this._record("websocket", start, null, true);
         this._remember();
-        this._emit("upgrade", "websocket");
+        this._emit("upgrade", probe);
         this._emit("transport", "websocket");
         this._flush();
       });
@@ -234,14 +246,15 @@ export class Engine extends Emitter {
    * The transport died or the heartbeat stopped; `clean` when the server ended the session
    * on purpose (a close packet or frame) rather than the connection failing.
    */
-  _onclose(reason, clean = false) {
+  _onclose(reason, clean, details) {
     if (this._closed) return;
     this._stop();
-    this._emit("close", reason, clean);
+    this._emit("close", reason, details, clean);
   }
 
   _stop(bye) {
     this._closed = true;
+    if (this._unload) removeEventListener("beforeunload", this._unload);
     clearTimeout(this._attemptTimer);
     clearTimeout(this._pingTimer);
     const probe = this._probe;

@@ -59,3 +59,13 @@ export function plan(options, key, below) {
  */
 export const deadline = (rtt, timeout, attempt = 0, last = false) =>
   last ? timeout : Math.min(timeout, (rtt ? Math.max(1000, 4 * rtt) : 3000) * 2 ** attempt);
+
+/**
+ * How long a websocket that opened may take to deliver the open packet, from its `open` event:
+ * twice the time the connection took to open (a slow network is slow for both: the open
+ * packet needs at most one more trip), at least 500 ms, capped by `timeout`. The server sends
+ * the open packet right after the 101 response, so silence past this means a proxy that
+ * answered the upgrade and forwards nothing. (A wrong verdict costs a detour, not websocket:
+ * from the next rung the engine probes websocket again and upgrades.)
+ */
+export const silence = (opened, timeout) => Math.min(timeout, Math.max(500, 2 * opened));

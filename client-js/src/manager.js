@@ -1,7 +1,7 @@
 // The Manager owns one Engine.IO connection to a server, multiplexes the namespace sockets
 // over it, encodes and decodes Socket.IO packets, and reconnects with backoff.
 //
-// Events: "open", "close" (reason), "error" (Error), "ping", "transport" (name),
+// Events: "open", "close" (reason, details), "error" (Error), "ping", "transport" (name),
 // "reconnect_attempt" (n), "reconnect" (n), "reconnect_error" (Error), "reconnect_failed".
 
 import { Backoff } from "./backoff.js";
@@ -12,6 +12,7 @@ import { Socket } from "./socket.js";
 
 const DEFAULTS = {
   path: "/socket.io/",
+  addTrailingSlash: true,
   reconnection: true,
   reconnectionAttempts: Infinity,
   reconnectionDelay: 1000,
@@ -19,7 +20,6 @@ const DEFAULTS = {
   randomizationFactor: 0.5,
   timeout: 20000,
   autoConnect: true,
-  rememberTransport: true,
 };
 
 export class Manager extends Emitter {
@@ -29,8 +29,11 @@ export class Manager extends Emitter {
    */
   constructor(uri, opts) {
     super();
-    const options = (this._options = { ...DEFAULTS, ...opts });
-    options.path = options.path.replace(/\/?$/, "/");
+    /** The options (socket.io-client's `io.opts`). */
+    const options = (this.opts = this._options = { ...DEFAULTS, ...opts });
+    // rememberUpgrade is socket.io-client's name of the option.
+    options.rememberTransport ??= options.rememberUpgrade ?? true;
+    if (options.addTrailingSlash) options.path = options.path.replace(/\/?$/, "/");
     this._uri = new URL(uri ?? "", globalThis.location?.href);
     /** The sockets by namespace. */
     this.nsps = dict();
@@ -42,9 +45,8 @@ export class Manager extends Emitter {
     });
     /** "closed" | "opening" | "open" */
     this._state = "closed";
-    /** Closed on purpose (no socket active any more): no reconnection. */
-    this._stopped = false;
-    this._reconnecting = false;
+    // Unset until then: `_stopped` (closed on purpose, no socket active any more: no
+    // reconnection), `_reconnecting`.
     /** How the transport of the current connection was chosen: [{transport, ok, ms, reason?}]. */
     this.negotiation = [];
     if (options.autoConnect) this.open();
@@ -77,7 +79,7 @@ export class Manager extends Emitter {
     engine.on("data", (data) => this._ondata(data));
     engine.on("ping", () => this._emit("ping"));
     engine.on("transport", (name) => this._emit("transport", name));
-    engine.on("close", (reason, clean) => this._onclose(reason, clean));
+    engine.on("close", (reason, details, clean) => this._onclose(reason, details, clean));
     engine.open();
     return this;
   }
@@ -136,14 +138,14 @@ export class Manager extends Emitter {
     this.nsps[packet.nsp]?._onpacket(packet);
   }
 
-  _onclose(reason, clean) {
+  _onclose(reason, details, clean) {
     // The transport of a session that was open, lost mid-session: reconnect at once, on the
     // rung below it (the engine probes back up to websocket afterwards). A session the server
     // ended on purpose says nothing against its transport: reconnect at once on the same rung.
     const lost = clean ? undefined : this.transport;
     this._state = "closed";
     this._backoff.reset();
-    this._emit("close", reason);
+    this._emit("close", reason, details);
     if (this._options.reconnection && !this._stopped) this._retry(lost, true);
   }
 

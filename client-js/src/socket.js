@@ -1,11 +1,14 @@
 // A Socket is the application's handle on one namespace: emit/on, acks (with timeouts),
 // buffering while disconnected, and the connect / disconnect lifecycle.
 //
-// Events: "connect", "connect_error" (Error with .data), "disconnect" (reason),
+// Events: "connect", "connect_error" (Error with .data), "disconnect" (reason, details),
 // "transport" (name), and every event the server emits.
 
 import { Emitter, dict, invoke } from "./emitter.js";
 import { RESERVED } from "./parser/socket.js";
+
+/** `list` without `fn` (empty when `fn` is not given). */
+const remove = (list, fn) => (fn ? list.filter((f) => f != fn) : []);
 
 const CONNECT = 0;
 const DISCONNECT = 1;
@@ -33,16 +36,25 @@ export class Socket extends Emitter {
     this.auth = opts.auth;
     /** Packets emitted while disconnected, sent on connect. */
     this.sendBuffer = [];
-    /** Events received before the CONNECT reply, dispatched with it. */
+    /** The dispatches of events received before the CONNECT reply, run with it. */
     this._receiveBuffer = [];
+    /** The options of the socket: the Manager's, then those given for this namespace. */
+    this._opts = { ...io._options, ...opts };
     /** Ack callbacks by ack id. */
     this._acks = dict();
     this._nextAckId = 0;
+    /**
+     * With `retries`: the emits not acked yet, in order, the first one out (see `_drain`).
+     * Kept across reconnections and transport changes.
+     */
+    this._queue = [];
+    /** The last acknowledgements sent for the server's events, sent again after a recovery. */
+    this._sentAcks = [];
     /** Flags for the next emit: {timeout?, volatile?}. */
     this._flags = {};
     this._anyListeners = [];
-    /** The disposers of the Manager subscriptions, while the socket is active. */
-    this._subscriptions = null;
+    this._anyOutgoingListeners = [];
+    // `_subscriptions`: the disposers of the Manager subscriptions, while the socket is active.
     // Connection state recovery: the session id and the offset of the last event received
     // (`_pid`, `_offset`), sent back with the next CONNECT.
     if (io._options.autoConnect) this.open();
@@ -67,10 +79,10 @@ export class Socket extends Emitter {
     const io = this.io;
     if (this.connected) return this;
     this._subscriptions ||= [
-      io.on("open", () => this._onopen()),
-      io.on("error", (err) => this.connected || this._emit("connect_error", err)),
-      io.on("close", (reason) => this._onclose(reason)),
-      io.on("transport", () => this._transport()),
+      io.subscribe("open", () => this._onopen()),
+      io.subscribe("error", (err) => this.connected || this._emit("connect_error", err)),
+      io.subscribe("close", (reason, details) => this._onclose(reason, details)),
+      io.subscribe("transport", () => this._transport()),
     ];
     if (!io._reconnecting) io.open();
     if (io._state == "open") this._onopen();
@@ -83,29 +95,76 @@ export class Socket extends Emitter {
 
   /**
    * Emits `event` to the server. A function as last argument is the ack callback; after
-   * `timeout(ms)` (or with the `ackTimeout` option) it is called as `(err, ...response)`.
+   * `timeout(ms)` (or with the `ackTimeout` option), or with `retries`, it is called as
+   * `(err, ...response)`.
+   *
+   * With the `retries` option (but volatile emits), emits wait in a queue and go out one at a
+   * time, each once the one before it is acked: a try not acked within its timeout is sent
+   * again, `retries` times at most, then its callback gets the timeout error; a try lost with
+   * the connection is sent again after the reconnection. Every try carries the same ack id,
+   * so a ferrio server runs the handler once and answers a repeat with its first answer.
    */
   emit(event, ...args) {
     if (RESERVED.includes(event)) throw new Error(`"${event}" is a reserved event name`);
     const flags = this._flags;
     this._flags = {};
     const packet = { type: EVENT, data: [event, ...args] };
-    if (typeof args[args.length - 1] == "function") {
-      const id = this._nextAckId++;
-      this._ack(id, packet.data.pop(), flags.timeout);
-      packet.id = id;
+    const fn = typeof args[args.length - 1] == "function" && packet.data.pop();
+    const retried = this._opts.retries > 0 && !flags.volatile;
+    if (fn || retried) packet.id = this._nextAckId++;
+    if (retried) {
+      this._queue.push([packet, fn, flags.timeout ?? this._opts.ackTimeout, 0]);
+      this._drain();
+    } else {
+      if (fn) this._ack(packet.id, fn, flags.timeout);
+      if (this.connected) this._send(packet);
+      else if (!flags.volatile) this.sendBuffer.push(packet);
     }
-    if (this.connected) this._packet(packet);
-    else if (!flags.volatile) this.sendBuffer.push(packet);
     return this;
   }
 
-  /** Emits `event` and resolves with the server's first acknowledgement argument. */
+  /**
+   * Sends the first emit of the retry queue ([packet, fn, timeout, timeouts so far]), unless
+   * it is out already; `again`: it is sent again (a reconnection, or its timeout), with the
+   * same ack id.
+   */
+  _drain(again) {
+    const head = this._queue[0];
+    if (!this.connected || !head || (head._out && !again)) return;
+    const [packet, fn, timeout] = head;
+    head._out = true;
+    this._ack(
+      packet.id,
+      (err, ...res) => {
+        // Lost with the connection: sent again once reconnected. Timed out: sent again, or
+        // given up after `retries` timeouts.
+        if (err && (!this.connected || ++head[3] <= this._opts.retries)) return this._drain(true);
+        this._queue.shift();
+        if (fn) invoke(fn, this, [err, ...res]);
+        this._drain();
+      },
+      timeout,
+      true,
+    );
+    this._send(packet);
+  }
+
+  /** Sends an EVENT packet, after telling the onAnyOutgoing listeners. */
+  _send(packet) {
+    for (const fn of this._anyOutgoingListeners.slice()) invoke(fn, this, packet.data);
+    this._packet(packet);
+  }
+
+  /**
+   * Emits `event` and resolves with the server's first acknowledgement argument; rejects on a
+   * timeout, or when the connection is lost first (as socket.io-client). (Only where `Promise`
+   * exists; ack callbacks work everywhere.)
+   */
   emitWithAck(event, ...args) {
-    const timed = (this._flags.timeout ?? this.io._options.ackTimeout) !== undefined;
     return new Promise((resolve, reject) => {
-      args.push((a, b) => (timed ? (a ? reject(a) : resolve(b)) : resolve(a)));
-      this.emit(event, ...args);
+      const fn = (err, res) => (err ? reject(err) : resolve(res));
+      fn._withError = true;
+      this.emit(event, ...args, fn);
     });
   }
 
@@ -129,12 +188,42 @@ export class Socket extends Emitter {
   /** Adds a listener of every incoming event: `fn(event, ...args)`. */
   onAny(fn) {
     this._anyListeners.push(fn);
-    return () => this.offAny(fn);
+    return this;
+  }
+
+  /** Adds a listener of every incoming event, before the others. */
+  prependAny(fn) {
+    this._anyListeners.unshift(fn);
+    return this;
   }
 
   offAny(fn) {
-    this._anyListeners = fn ? this._anyListeners.filter((f) => f != fn) : [];
+    this._anyListeners = remove(this._anyListeners, fn);
     return this;
+  }
+
+  listenersAny() {
+    return this._anyListeners.slice();
+  }
+
+  /** Adds a listener of every event sent: `fn(event, ...args)` (without the ack callback). */
+  onAnyOutgoing(fn) {
+    this._anyOutgoingListeners.push(fn);
+    return this;
+  }
+
+  prependAnyOutgoing(fn) {
+    this._anyOutgoingListeners.unshift(fn);
+    return this;
+  }
+
+  offAnyOutgoing(fn) {
+    this._anyOutgoingListeners = remove(this._anyOutgoingListeners, fn);
+    return this;
+  }
+
+  listenersAnyOutgoing() {
+    return this._anyOutgoingListeners.slice();
   }
 
   /** Disconnects from the namespace; does not reconnect. */
@@ -154,19 +243,20 @@ export class Socket extends Emitter {
     this.io._packet(packet);
   }
 
-  _ack(id, fn, timeout = this.io._options.ackTimeout) {
-    if (timeout === undefined) return (this._acks[id] = fn);
-    const timer = setTimeout(() => {
+  /**
+   * Registers `fn`, the ack callback of packet `id`, as `_acks[id](err, response)`: `fn` gets
+   * the response; `withError` (with a timeout, or `fn._withError`), as `(err, ...response)`,
+   * and also "operation has timed out" after `timeout` ms, or "socket has been disconnected".
+   */
+  _ack(id, fn, timeout = this._opts.ackTimeout, withError = fn._withError || timeout !== undefined) {
+    const timer = timeout !== undefined && setTimeout(() => acked(new Error("operation has timed out")), timeout);
+    const acked = (this._acks[id] = (err, res) => {
+      clearTimeout(timer);
       delete this._acks[id];
       this.sendBuffer = this.sendBuffer.filter((queued) => queued.id !== id);
-      invoke(fn, this, [new Error("operation has timed out")]);
-    }, timeout);
-    const acked = (...args) => {
-      clearTimeout(timer);
-      fn.apply(this, args);
-    };
-    acked._withError = true;
-    this._acks[id] = acked;
+      if (withError) invoke(fn, this, err ? [err] : [null, ...res]);
+      else if (!err) invoke(fn, this, res);
+    });
   }
 
   _onopen() {
@@ -188,25 +278,36 @@ export class Socket extends Emitter {
       this.recovered = !!data.pid && data.pid == this._pid;
       this._pid = data.pid;
       this.connected = true;
-      this._receiveBuffer.splice(0).forEach((args) => this._dispatch(args));
-      this.sendBuffer.splice(0).forEach((queued) => this._packet(queued));
+      // The acknowledgements lost with the connection would leave the server waiting: they go
+      // again (the server ignores those it got). A new socket never asked for them.
+      if (this.recovered) this._sentAcks.forEach((ack) => this._packet(ack));
+      else this._sentAcks = [];
+      this._receiveBuffer.splice(0).forEach((dispatch) => dispatch());
+      this.sendBuffer.splice(0).forEach((queued) => this._send(queued));
+      this._drain(true);
       this._transport();
       this._emit("connect");
     } else if (type == EVENT || type == EVENT + 3) {
       const args = data.slice();
+      // With connection state recovery, the offset of the event comes last (after the name).
+      const offset = args.length > 1 && args[args.length - 1];
       if (packet.id != null) {
         let sent = false;
         args.push((...res) => {
-          if (!sent) this._packet({ type: ACK, id: packet.id, data: res });
+          if (sent) return;
           sent = true;
+          const ack = { type: ACK, id: packet.id, data: res };
+          this._packet(ack);
+          if (this._sentAcks.push(ack) > 32) this._sentAcks.shift();
         });
       }
-      this.connected ? this._dispatch(args) : this._receiveBuffer.push(args);
+      const dispatch = () => {
+        this._dispatch(args);
+        if (this._pid && typeof offset == "string") this._offset = offset;
+      };
+      this.connected ? dispatch() : this._receiveBuffer.push(dispatch);
     } else if (type == ACK || type == ACK + 3) {
-      const fn = this._acks[packet.id];
-      if (typeof fn != "function") return;
-      delete this._acks[packet.id];
-      invoke(fn, this, fn._withError ? [null, ...data] : data);
+      this._acks[packet.id]?.(null, data);
     } else if (type == DISCONNECT) {
       this._destroy();
       this._onclose("io server disconnect");
@@ -225,10 +326,8 @@ export class Socket extends Emitter {
   }
 
   _dispatch(args) {
-    const last = args[args.length - 1];
     for (const fn of this._anyListeners.slice()) invoke(fn, this, args);
     this._emit(...args);
-    if (this._pid && typeof last == "string") this._offset = last;
   }
 
   /** Stops following the Manager (no reconnection). */
@@ -238,17 +337,17 @@ export class Socket extends Emitter {
     this.io._destroy(this);
   }
 
-  _onclose(reason) {
+  _onclose(reason, details) {
     if (!this.connected) return;
     this.connected = false;
     this.id = undefined;
-    this._emit("disconnect", reason);
+    this._emit("disconnect", reason, details);
     // Acks of packets already sent will never come; those waiting in the buffer may.
     for (const id in this._acks) {
-      const fn = this._acks[id];
-      if (this.sendBuffer.some((queued) => queued.id == id)) continue;
-      delete this._acks[id];
-      if (fn._withError) invoke(fn, this, [new Error("socket has been disconnected")]);
+      if (!this.sendBuffer.some((queued) => queued.id == id)) this._acks[id](new Error("socket has been disconnected"));
     }
   }
 }
+
+// emitWithAck exists only where Promise does (the classic build runs without it).
+if (typeof Promise == "undefined") Socket.prototype.emitWithAck = undefined;

@@ -100,8 +100,8 @@ function next(socket, event, accept = () => true) {
       fn(value);
     };
     const timer = setTimeout(() => done(reject, new Error(`timed out waiting for "${event}"`)), WAIT_MS);
-    offs.push(socket.on(event, (...args) => accept(...args) && done(resolve, args)));
-    offs.push(socket.on("disconnect", (reason) => done(reject, new Error(`disconnected (${reason}) before "${event}"`))));
+    offs.push(socket.subscribe(event, (...args) => accept(...args) && done(resolve, args)));
+    offs.push(socket.subscribe("disconnect", (reason) => done(reject, new Error(`disconnected (${reason}) before "${event}"`))));
   });
 }
 

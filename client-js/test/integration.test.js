@@ -82,9 +82,9 @@ function next(emitter, event, { ms = WAIT_MS, failOn = ["connect_error"] } = {})
       fn(v);
     };
     const timer = setTimeout(() => done(reject, new Error(`timed out waiting for "${event}"`)), ms);
-    offs.push(emitter.on(event, (...args) => done(resolve, args)));
+    offs.push(emitter.subscribe(event, (...args) => done(resolve, args)));
     for (const name of failOn.filter((n) => n != event)) {
-      offs.push(emitter.on(name, (e) => done(reject, new Error(`"${name}" (${e?.message}) while waiting for "${event}"`))));
+      offs.push(emitter.subscribe(name, (e) => done(reject, new Error(`"${name}" (${e?.message}) while waiting for "${event}"`))));
     }
   });
 }
@@ -102,7 +102,7 @@ async function until(cond, what, ms = WAIT_MS) {
 const happens = (emitter, event, ms = ABSENCE_MS) =>
   new Promise((resolve) => {
     const timer = setTimeout(() => (off(), resolve(false)), ms);
-    const off = emitter.on(event, () => (clearTimeout(timer), off(), resolve(true)));
+    const off = emitter.subscribe(event, () => (clearTimeout(timer), off(), resolve(true)));
   });
 
 const BASE = {
@@ -243,7 +243,7 @@ for (const transports of MODES) {
       await next(s, "connect");
       const gone = next(s, "disconnect");
       s.emit("bye");
-      assert.deepEqual(await gone, ["io server disconnect"]);
+      assert.deepEqual(await gone, ["io server disconnect", undefined]);
       assert.equal(await happens(s, "connect"), false);
       assert.equal(s.connected, false);
       assert.equal(s.active, false);
@@ -256,7 +256,7 @@ for (const transports of MODES) {
       const gone = next(s, "disconnect");
       const back = next(s.io, "reconnect");
       s.emit("drop");
-      assert.deepEqual(await gone, ["transport close"]);
+      assert.equal((await gone)[0], "transport close");
       await next(s, "connect");
       assert.deepEqual(await back, [1]);
       assert.notEqual(s.io.engine.id, firstSid);
@@ -308,7 +308,7 @@ describe("connection state recovery (the conformance server's /recovery/ path)",
       assert.equal(await a.timeout(WAIT_MS).emitWithAck("join", "r"), "r");
       const gone = next(a, "disconnect");
       a.emit("drop");
-      assert.deepEqual(await gone, ["transport close"]);
+      assert.equal((await gone)[0], "transport close");
       await b.timeout(WAIT_MS).emitWithAck("room-broadcast", "r", "while away");
       const missed = next(a, "room-message");
       await next(a, "connect");
@@ -328,6 +328,9 @@ describe("upgrade to websocket", () => {
       let sent = 0;
       let sentAtUpgrade = -1;
       s.on("echo", (i) => got.push(i));
+      // socket.io-client's engine "upgrade" event, with the new transport object.
+      const upgrades = [];
+      s.io.engine.on("upgrade", (transport) => upgrades.push(transport.name));
       s.on("transport", (t) => {
         seen.push(t);
         if (t == "websocket") sentAtUpgrade = sent;
@@ -344,6 +347,7 @@ describe("upgrade to websocket", () => {
       await sleep(100);
       assert.deepEqual(got, Array.from({ length: 500 }, (_, i) => i));
       assert.deepEqual(seen, [first, "websocket"]);
+      assert.deepEqual(upgrades, ["websocket"]);
       assert.ok(sentAtUpgrade > 0 && sentAtUpgrade < 500, `upgraded after ${sentAtUpgrade} messages`);
       assert.equal(s.transport, "websocket");
       assert.deepEqual(

@@ -13,7 +13,7 @@ import {
   encodePayload,
 } from "../src/parser/engine.js";
 import { Decoder, encode, hydrate } from "../src/parser/socket.js";
-import { SseReader, decodeB64Event } from "../src/parser/sse.js";
+import { SseReader, decodeB64Event, endOfStream } from "../src/parser/sse.js";
 
 const vectors = (name) =>
   JSON.parse(readFileSync(new URL(`../../tests/vectors/${name}.json`, import.meta.url), "utf8"));
@@ -214,9 +214,9 @@ function readStream(buf, size, max) {
   const reader = new SseReader(max);
   const results = [];
   for (let i = 0; i < buf.length; i += size) {
-    results.push(...reader.push(new Uint8Array(buf.subarray(i, i + size))).map(ssePacket));
+    results.push(...reader.push(new Uint8Array(buf.subarray(i, i + size))).map(([item]) => ssePacket(item)));
   }
-  const end = reader.end();
+  const end = endOfStream(reader);
   return { results, finish: end?.message };
 }
 
@@ -254,11 +254,42 @@ describe("server-sent events (sse.json)", () => {
     const reader = new SseReader();
     const items = [];
     const t0 = Date.now();
-    for (let i = 0; i < stream.length; i += 1000) items.push(...reader.push(new Uint8Array(stream.subarray(i, i + 1000))));
+    for (let i = 0; i < stream.length; i += 1000) {
+      items.push(...reader.push(new Uint8Array(stream.subarray(i, i + 1000))).map(([item]) => item));
+    }
     assert.ok(Date.now() - t0 < 2000);
     assert.equal(items.length, 2);
     assert.deepEqual(new Uint8Array(items[0].data), big);
     assert.deepEqual(items[1], { type: "ping" });
-    assert.equal(reader.end(), undefined);
+    assert.equal(endOfStream(reader), undefined);
+  });
+
+  it("gives each event the last event id, kept from event to event as EventSource does", () => {
+    const stream = Buffer.from(
+      `:${" ".repeat(2048)}\n\ndata: 40\n\nid: 1\ndata: 4a\n\nid:2\nevent: b64\ndata: NGENYg==\n\n` +
+        `data: 6\n\nid: 3\r\ndata: 2\r\n\r\nid\ndata: 4b\n\nid: 9\ndata: 4c\0\n\nid: 7\0\ndata: 4d\n\n`,
+    );
+    for (const size of [1, 5, stream.length]) {
+      const reader = new SseReader();
+      const out = [];
+      for (let i = 0; i < stream.length; i += size) out.push(...reader.push(new Uint8Array(stream.subarray(i, i + size))));
+      assert.deepEqual(
+        out.map(([item, id]) => [item.type == "message" ? item.data : item.type, id]),
+        [
+          ["0", ""],
+          ["a", "1"],
+          ["a\rb", "2"],
+          // An event without an id field carries the last one.
+          ["noop", "2"],
+          ["ping", "3"],
+          // An empty id field resets it.
+          ["b", ""],
+          ["c\0", "9"],
+          // An id holding a NUL is ignored.
+          ["d", "9"],
+        ],
+        `chunks of ${size}`,
+      );
+    }
   });
 });

@@ -237,7 +237,8 @@ describe("socket over a fake transport", () => {
     await next(s, "connect");
     const disconnected = next(s, "disconnect");
     server.ws().push("41");
-    assert.deepEqual(await disconnected, ["io server disconnect"]);
+    // socket.io-client's second argument, `details`, is undefined for this reason.
+    assert.deepEqual(await disconnected, ["io server disconnect", undefined]);
     assert.equal(s.active, false);
     await sleep(60);
     assert.equal(server.sockets.length, 1);
@@ -250,16 +251,22 @@ describe("socket over a fake transport", () => {
     await next(s, "connect");
     const reason = next(s, "disconnect");
     s.disconnect();
-    assert.deepEqual(await reason, ["io client disconnect"]);
+    assert.deepEqual(await reason, ["io client disconnect", undefined]);
     assert.deepEqual(server.frames, ["40", "41"]);
     await sleep(60);
     assert.equal(server.sockets.length, 1);
   });
 
-  for (const [name, act, reason] of [
-    ["transport close", (ws) => ws.drop(), "transport close"],
-    ["transport error", (ws) => ws.drop(true), "transport error"],
-    ["engine close packet", (ws) => ws.push("1"), "transport close"],
+  // The `details` of each, as socket.io-client gives them.
+  for (const [name, act, reason, check] of [
+    ["transport close", (ws) => ws.drop(), "transport close", (d) => assert.equal(d.description, "websocket connection closed") || assert.ok(d.context)],
+    ["transport error", (ws) => ws.drop(true), "transport error", (d) => {
+      assert.ok(d instanceof Error);
+      assert.equal(d.message, "websocket error");
+      assert.equal(d.type, "TransportError");
+      assert.ok(d.description && d.context);
+    }],
+    ["engine close packet", (ws) => ws.push("1"), "transport close", (d) => assert.deepEqual(d, { description: "transport closed by the server" })],
   ]) {
     it(`${name}: "${reason}", then reconnects and resends CONNECT`, async () => {
       const server = fakeServer();
@@ -270,7 +277,9 @@ describe("socket over a fake transport", () => {
       const disconnected = next(s, "disconnect");
       const reconnected = next(s.io, "reconnect");
       act(server.ws());
-      assert.deepEqual(await disconnected, [reason]);
+      const [why, details] = await disconnected;
+      assert.equal(why, reason);
+      check(details);
       assert.equal(s.connected, false);
       await next(s, "connect");
       assert.deepEqual(await reconnected, [1]);
@@ -506,5 +515,166 @@ describe("socket over a fake transport", () => {
     s.connect();
     await next(s, "connect");
     assert.equal(m.socket("/"), s);
+  });
+});
+
+describe("socket.io-client's habits", () => {
+  it("on, once, off, onAny, prependAny, offAny return the socket; subscribe returns the unsubscribe", async () => {
+    const server = fakeServer();
+    const s = connect(server);
+    await next(s, "connect");
+    const got = [];
+    const a = (x) => got.push(["a", x]);
+    const any = (e, x) => got.push(["any", e, x]);
+    const first = (e) => got.push(["first", e]);
+    assert.equal(s.on("x", a).once("x", (x) => got.push(["once", x])).onAny(any).prependAny(first), s);
+    const off = s.subscribe("x", (x) => got.push(["sub", x]));
+    server.ws().push('42["x",1]');
+    off();
+    assert.equal(s.off("x", a), s);
+    server.ws().push('42["x",2]');
+    assert.equal(s.offAny(any), s);
+    server.ws().push('42["x",3]');
+    assert.deepEqual(got, [
+      ["first", "x"], ["any", "x", 1], ["a", 1], ["once", 1], ["sub", 1],
+      ["first", "x"], ["any", "x", 2],
+      ["first", "x"],
+    ]);
+    assert.deepEqual(s.listenersAny(), [first]);
+    assert.equal(s.offAny(), s);
+    assert.deepEqual(s.listenersAny(), []);
+  });
+
+  it("removeListener, removeAllListeners, hasListeners, listeners", () => {
+    const server = fakeServer();
+    const s = connect(server, "/", { autoConnect: false });
+    const a = () => {};
+    const b = () => {};
+    s.on("x", a).on("x", b).once("y", a);
+    assert.equal(s.hasListeners("x"), true);
+    assert.deepEqual(s.listeners("x"), [a, b]);
+    assert.equal(s.removeListener("x", a), s);
+    assert.deepEqual(s.listeners("x"), [b]);
+    assert.equal(s.removeListener("y", a).hasListeners("y"), false, "a once listener is removed by its function");
+    assert.equal(s.removeAllListeners("x").hasListeners("x"), false);
+    s.on("x", a).on("z", b);
+    assert.equal(s.removeAllListeners(), s);
+    assert.equal(s.hasListeners("x") || s.hasListeners("z"), false);
+  });
+
+  it("onAnyOutgoing sees each event when it is sent (buffered ones on connect), without the ack", async () => {
+    const server = fakeServer();
+    const s = connect(server, "/", { autoConnect: false });
+    const out = [];
+    const all = (...args) => out.push(args);
+    const first = (event) => out.push(["first", event]);
+    assert.equal(s.onAnyOutgoing(all).prependAnyOutgoing(first), s);
+    s.emit("buffered", 1, () => {});
+    assert.deepEqual(out, [], "not sent yet");
+    s.connect();
+    await next(s, "connect");
+    s.emit("live", { a: 1 });
+    assert.deepEqual(out, [["first", "buffered"], ["buffered", 1], ["first", "live"], ["live", { a: 1 }]]);
+    assert.deepEqual(s.listenersAnyOutgoing(), [first, all]);
+    s.offAnyOutgoing(first).emit("after");
+    assert.deepEqual(out.slice(4), [["after"]]);
+    s.offAnyOutgoing().emit("none");
+    assert.equal(out.length, 5);
+  });
+
+  it("io.opts, rememberUpgrade, addTrailingSlash", async () => {
+    const server = fakeServer();
+    const s = connect(server, "/", { path: "/rt", addTrailingSlash: false, rememberTransport: undefined, rememberUpgrade: false });
+    await next(s, "connect");
+    assert.match(server.ws().url, /^ws:\/\/fake\.test\/rt\?EIO=4&transport=websocket$/);
+    assert.equal(s.io.opts.path, "/rt");
+    assert.equal(s.io.opts.rememberTransport, false, "rememberUpgrade: false turns the remembered transport off");
+    const t = connect(server, "/", { path: "/rt", rememberTransport: undefined });
+    await next(t, "connect");
+    assert.match(server.ws().url, /^ws:\/\/fake\.test\/rt\/\?EIO=4/);
+    assert.equal(t.io.opts.rememberTransport, true);
+  });
+
+  it("closeOnBeforeunload closes the connection silently when the page unloads", async () => {
+    const target = new EventTarget();
+    globalThis.addEventListener = target.addEventListener.bind(target);
+    globalThis.removeEventListener = target.removeEventListener.bind(target);
+    try {
+      const server = fakeServer();
+      const kept = connect(server);
+      await next(kept, "connect");
+      const s = connect(server, "/", { closeOnBeforeunload: true });
+      await next(s, "connect");
+      const events = [];
+      s.on("disconnect", () => events.push("disconnect"));
+      s.io.on("close", () => events.push("close"));
+      target.dispatchEvent(new Event("beforeunload"));
+      assert.equal(server.ws().readyState, 3, "closed");
+      assert.notEqual(server.sockets[0].readyState, 3, "the socket without the option stays");
+      await sleep(30);
+      assert.deepEqual(events, [], "no event while the page unloads");
+    } finally {
+      delete globalThis.addEventListener;
+      delete globalThis.removeEventListener;
+    }
+  });
+});
+
+describe("a websocket that opens and stays silent (a proxy answered 101, forwards nothing)", () => {
+  /** A WebSocket that opens after `openMs` and sends the open packet `packetMs` later (never if null). */
+  const slowWebSocket = (openMs, packetMs) =>
+    class {
+      constructor(url) {
+        this.url = url;
+        this.readyState = 0;
+        setTimeout(() => {
+          if (this.readyState != 0) return;
+          this.readyState = 1;
+          this.onopen?.();
+          if (packetMs != null) {
+            setTimeout(() => this.readyState == 1 && this.onmessage?.({ data: "0" + JSON.stringify(HANDSHAKE) }), packetMs);
+          }
+        }, openMs);
+      }
+      send(data) {
+        if (typeof data == "string" && data.startsWith("40")) {
+          setImmediate(() => this.readyState == 1 && this.onmessage?.({ data: '40{"sid":"ws"}' }));
+        }
+      }
+      close() {
+        this.readyState = 3;
+      }
+    };
+  /** Polling that answers the handshake and CONNECT at once. */
+  const fetch = async (url, init = {}) => {
+    if ((init.method || "GET") == "POST") return new Response("ok");
+    if (!new URL(url).searchParams.get("sid")) return new Response("0" + JSON.stringify({ ...HANDSHAKE, sid: "p" }));
+    if (!fetch.connected) return (fetch.connected = true), new Response('40{"sid":"polling"}');
+    return new Promise((_, reject) => init.signal?.addEventListener("abort", () => reject(new Error("aborted"))));
+  };
+  const open = (WebSocket) => {
+    fetch.connected = false;
+    const s = io("http://silent.test", { forceNew: true, WebSocket, fetch, transports: ["websocket", "polling"], rememberTransport: false });
+    opened.push(s);
+    return s;
+  };
+
+  it("moves down the ladder 500 ms after the websocket opened, not at the 3 s deadline", async () => {
+    const s = open(slowWebSocket(5, null));
+    const t0 = Date.now();
+    await next(s, "connect", 2500);
+    assert.equal(s.transport, "polling");
+    const [ws] = s.io.negotiation;
+    assert.equal(ws.reason, "silent");
+    assert.ok(ws.ms >= 490 && ws.ms < 1500, `websocket given up after ${ws.ms} ms`);
+    assert.ok(Date.now() - t0 < 1600);
+  });
+
+  it("keeps websocket on a slow network: the budget is twice the time the connection took to open", async () => {
+    // Opens after 1.2 s (a slow connect) and answers 1 s later: within 2 × 1.2 s.
+    const s = open(slowWebSocket(1200, 1000));
+    await next(s, "connect", 4000);
+    assert.equal(s.transport, "websocket");
+    assert.deepEqual(s.io.negotiation.map((n) => [n.transport, n.ok]), [["websocket", true]]);
   });
 });

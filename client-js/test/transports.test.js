@@ -17,9 +17,11 @@ const HANDSHAKE = { sid: "s1", upgrades: [], pingInterval: 10000, pingTimeout: 5
 function fakeFetch() {
   const fake = { requests: [], waiters: [] };
   fake.fetch = (url, init) =>
-    new Promise((resolve) => {
+    new Promise((resolve, reject) => {
       const request = { url, method: init.method || "GET", body: init.body, init };
-      request.respond = (body) => resolve(body instanceof Response ? body : new Response(body));
+      request.respond = (body, init) => resolve(body instanceof Response ? body : new Response(body, init));
+      /** The connection fails, as fetch reports it. */
+      request.fail = () => reject(new TypeError("fetch failed"));
       fake.requests.push(request);
       fake.waiters.shift()?.(request);
     });
@@ -50,7 +52,7 @@ describe("transports built from their options", () => {
     let request = fake.next();
     transport.open();
     const handshake = await request;
-    assert.equal(handshake.url, "http://h.test/io/?EIO=4&transport=polling&v=1");
+    assert.equal(handshake.url, "http://h.test/io/?EIO=4&transport=polling&lastEventId=0&v=1");
     assert.equal(handshake.init.credentials, "include");
     const open = nextPacket(transport);
     request = fake.next();
@@ -58,7 +60,7 @@ describe("transports built from their options", () => {
     assert.deepEqual(await open, { type: "open", data: HANDSHAKE });
     assert.equal(transport.sid, "s1");
     const poll = await request;
-    assert.equal(poll.url, "http://h.test/io/?EIO=4&transport=polling&sid=s1&v=1");
+    assert.equal(poll.url, "http://h.test/io/?EIO=4&transport=polling&sid=s1&lastEventId=0&v=1");
 
     // maxPayload 30 (the handshake's): 3 items of 11 bytes (+1 separator) need 2 POSTs.
     request = fake.next();
@@ -114,7 +116,7 @@ describe("transports built from their options", () => {
     request = fake.next();
     transport.probing = false;
     transport.resume();
-    assert.equal((await request).url, "http://h.test/socket.io/?EIO=4&transport=streaming&sid=s1");
+    assert.equal((await request).url, "http://h.test/socket.io/?EIO=4&transport=streaming&sid=s1&lastEventId=0");
     transport.close();
   });
 });

@@ -4,13 +4,22 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Emitter } from "../src/emitter.js";
 import { Backoff } from "../src/backoff.js";
-import { LADDER, available, deadline, plan, recall, remember } from "../src/ladder.js";
+import { LADDER, available, deadline, plan, recall, remember, silence } from "../src/ladder.js";
 
 describe("emitter", () => {
-  it("on returns the unsubscribe function", () => {
+  it("on, once and off return the emitter (chainable, as socket.io-client)", () => {
     const e = new Emitter();
     const got = [];
-    const off = e.on("x", (a, b) => got.push([a, b]));
+    const fn = (a) => got.push(a);
+    assert.equal(e.on("x", fn).once("x", fn).off("y"), e);
+    e.emit("x", 1).emit("x", 2);
+    assert.deepEqual(got, [1, 1, 2]);
+  });
+
+  it("subscribe returns the unsubscribe function", () => {
+    const e = new Emitter();
+    const got = [];
+    const off = e.subscribe("x", (a, b) => got.push([a, b]));
     e.emit("x", 1, 2);
     off();
     e.emit("x", 3, 4);
@@ -58,7 +67,7 @@ describe("emitter", () => {
       got.push("a");
       offB();
     });
-    offB = e.on("x", () => got.push("b"));
+    offB = e.subscribe("x", () => got.push("b"));
     e.emit("x");
     e.emit("x");
     assert.deepEqual(got, ["a", "b", "a"]);
@@ -149,6 +158,12 @@ describe("ladder", () => {
     assert.equal(deadline(800, 2000), 2000);
     assert.equal(deadline(10, 20000, 2), 4000);
     assert.equal(deadline(10, 20000, 0, true), 20000);
+  });
+
+  it("a websocket that opened gets twice its opening time (at least 500 ms) for the open packet", () => {
+    assert.equal(silence(5, 20000), 500);
+    assert.equal(silence(1200, 20000), 2400);
+    assert.equal(silence(15000, 20000), 20000);
   });
 });
 

@@ -127,6 +127,11 @@ pub enum DecodeError {
     #[error("unexpected text frame while reassembling a binary packet")]
     UnexpectedText,
 
+    /// An Engine.IO v3 payload's length header is not a number, or does not
+    /// match the packet that follows it.
+    #[error("invalid length header")]
+    InvalidLength,
+
     /// The input ended where the grammar requires more: an open packet
     /// without its handshake JSON, a binary packet header that stops before
     /// its `-`, or an SSE stream that stops in the middle of an event.

@@ -58,6 +58,7 @@
 #![forbid(unsafe_code)]
 
 mod b64;
+mod decimal;
 pub mod engine;
 mod error;
 pub mod socket;

@@ -147,6 +147,16 @@ impl FerrioBuilder {
         self
     }
 
+    /// Lets Socket.IO v2 clients (`socket.io-client` 2.x, Engine.IO v3) connect, as Node's
+    /// `allowEIO3`. Off by default. Their sockets are named after the Engine.IO session
+    /// (`/admin#<sid>` outside `/`), join `/` on their own, send their auth as the
+    /// namespace's query, and cannot use connection state recovery (the v2 protocol has no
+    /// private id). See [`EngineConfigBuilder::allow_eio3`].
+    pub fn allow_eio3(mut self, allow: bool) -> Self {
+        self.engine = self.engine.allow_eio3(allow);
+        self
+    }
+
     /// Closes a connection whose outbound queue is full instead of only failing the send (see
     /// [`EngineConfigBuilder::close_on_queue_full`]): with [connection state
     /// recovery](Self::connection_state_recovery), a slow client then misses nothing. Default

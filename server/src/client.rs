@@ -133,6 +133,12 @@ impl EngineHandler for SocketIoHandler {
             connect_timer: Mutex::new(Some(stop)),
         };
         let _ = engine.set_data(client);
+        // A Socket.IO v2 client (Engine.IO v3) joins the main namespace without asking.
+        if engine.protocol() == 3 {
+            if let Some(client) = engine.data::<Client>() {
+                self.dispatch(&engine, client, Packet::connect("/", None), 0);
+            }
+        }
         let timeout = self.0.config.connect_timeout;
         tokio::spawn(async move {
             tokio::select! {
@@ -205,6 +211,18 @@ impl SocketIoHandler {
         let Packet { kind, nsp, id, data, attachments } = packet;
         match kind {
             PacketKind::Connect => {
+                // A Socket.IO v2 client (Engine.IO v3) names the namespace with its query
+                // (`/admin?token=x`), which stands for the auth payload.
+                let (nsp, legacy_auth) = match nsp.split_once('?') {
+                    Some((path, query)) if engine.protocol() == 3 => {
+                        let auth: serde_json::Map<String, Value> =
+                            form_urlencoded::parse(query.as_bytes())
+                                .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+                                .collect();
+                        (path.to_owned(), Value::Object(auth))
+                    }
+                    _ => (nsp, json!({})),
+                };
                 if nsp.len() > self.0.config.max_namespace_len {
                     // Refusing it would echo the name back (the reply names its namespace);
                     // no client of the application's namespaces sends such a name.
@@ -221,7 +239,7 @@ impl SocketIoHandler {
                 };
                 let auth = match data {
                     Some(auth @ Value::Object(_)) => auth,
-                    _ => json!({}),
+                    _ => legacy_auth,
                 };
                 ns.connect(engine.clone(), auth, joining, child);
             }

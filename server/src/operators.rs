@@ -11,6 +11,7 @@ use crate::adapter::{
     BroadcastOptions, Outbound, RemoteSocket, RemoteSocketData, Request, RequestError, Response,
     Room, RoomChange,
 };
+use crate::engine::QueueError;
 use crate::errors::{BroadcastError, SendError};
 use crate::namespace::Namespace;
 use crate::payload::IntoPayload;
@@ -186,10 +187,12 @@ impl BroadcastOperators {
                 if self.volatile && !engine.is_idle() {
                     continue;
                 }
-                if let Err(e) = engine.send_frames(frames) {
-                    if !self.volatile {
-                        failed.push((sid, SendError::from(e)));
-                    }
+                match engine.send_frames(frames) {
+                    Ok(()) => {}
+                    // Kept for recovery: a client that comes back for its socket gets it.
+                    Err(QueueError::Closed) if keep.is_some() && self.ns.recovery.is_some() => {}
+                    Err(_) if self.volatile => {}
+                    Err(e) => failed.push((sid, SendError::from(e))),
                 }
             }
             failed

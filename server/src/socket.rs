@@ -14,7 +14,7 @@ use crate::ack::PendingAck;
 use crate::adapter::{BroadcastOptions, Room};
 use crate::emit::{encoded_frames, send_encoded};
 use crate::engine::lock::{lock, read, write};
-use crate::engine::{EngineSocket, HandshakeRequest, Sid, TransportKind};
+use crate::engine::{EngineSocket, HandshakeRequest, QueueError, Sid, TransportKind};
 use crate::errors::{AckError, SendError};
 use crate::handler::{
     boxed_disconnect_handler, boxed_event_handler, run_inline, BoxedDisconnectHandler,
@@ -104,10 +104,20 @@ impl Socket {
         auth: Value,
         child: Option<ChildLease>,
     ) -> Socket {
-        let pid = ns.recovery.as_ref().map(|_| Sid::random());
+        // A Socket.IO v2 client (Engine.IO v3) knows its socket by the Engine.IO id (prefixed
+        // with the namespace outside `/`), and cannot recover it.
+        let (id, pid) = if engine.protocol() == 3 {
+            let id = match ns.path.as_str() {
+                "/" => engine.id().clone(),
+                path => Sid::from_wire(&format!("{path}#{}", engine.id())),
+            };
+            (id, None)
+        } else {
+            (Sid::random(), ns.recovery.as_ref().map(|_| Sid::random()))
+        };
         let extensions = http::Extensions::new();
         let calls = (Arc::default(), Arc::default());
-        Socket::build(ns, engine, auth, (Sid::random(), pid), (extensions, calls), child, false)
+        Socket::build(ns, engine, auth, (id, pid), (extensions, calls), child, false)
     }
 
     /// The socket a returning client recovers: same id, rooms and extensions.
@@ -245,6 +255,8 @@ impl Socket {
     }
 
     /// Emits `event` to this client with `data` as its argument (a [`Payload`] for several).
+    /// With connection state recovery on, an event sent while the connection is closing is
+    /// kept all the same: it succeeds, and a client that comes back gets it.
     /// Fails with [`SendError::Disconnected`] once the socket left its namespace.
     pub fn emit(&self, event: &str, data: impl IntoPayload) -> Result<(), SendError> {
         if !self.connected() {
@@ -272,8 +284,12 @@ impl Socket {
         let sent = ns.send_event(data, attachments, (Some(&to_me), ack_id), |_, frames| {
             self.0.engine.send_frames(frames)
         });
-        sent.transpose()?;
-        Ok(())
+        match sent {
+            // The connection closed meanwhile: the event is kept all the same, and a client
+            // that comes back for its socket gets it (its acknowledgement reaching the waiter).
+            None | Some(Ok(()) | Err(QueueError::Closed)) => Ok(()),
+            Some(Err(e)) => Err(e.into()),
+        }
     }
 
     /// Emits `event` and waits for the client's acknowledgement, at most the configured ack

@@ -9,7 +9,7 @@
 #                                                 # browser build (needs tests/js/node_modules)
 #   FERRIO_BROWSER_TESTS="tests/browser/proxy.test.js" bash tests/browser/run.sh
 #
-# Installs Debian's chromium and nginx when missing, runs `npm ci` when node_modules is missing,
+# Installs Debian's chromium and nginx when missing, runs `npm ci` when node_modules is missing or stale,
 # builds and starts the conformance server on a free port (PORT to choose it) and stops it by
 # PID on exit. Every step is bounded in time. Output (screenshots, fallback timings):
 # tests/output/browser/.
@@ -34,9 +34,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 # --- playwright-core (no browser download: it drives /usr/bin/chromium) --------------------
-if [ ! -d "$here/node_modules" ]; then
-  (cd "$here" && timeout 300 npm ci --no-audit --no-fund)
-fi
+bash "$root/scripts/npm-ci.sh" "$here"
 
 if [ "${FERRIO_BROWSER_CLIENT:-ferrio}" = "official" ] &&
   [ ! -f "$root/tests/js/node_modules/socket.io-client/dist/socket.io.esm.min.js" ]; then

@@ -8,23 +8,11 @@ use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use ferrio::engine::{
-    CloseReason, EngineConfig, EngineHandler, EngineIo, EngineSocket, Message, NodeDirectory,
-};
+use ferrio::engine::{EngineConfig, EngineIo, NodeDirectory};
 
 use crate::streaming::client::SseStream;
 use crate::support::http::{send, Request};
 use crate::support::{assert_error, within, ws, Frame, SESSION_ID_UNKNOWN, STEP};
-
-struct Echo;
-
-impl EngineHandler for Echo {
-    fn on_connect(&self, _: EngineSocket) {}
-    fn on_message(&self, socket: &EngineSocket, message: Message) {
-        let _ = socket.send(message);
-    }
-    fn on_disconnect(&self, _: &EngineSocket, _: CloseReason) {}
-}
 
 /// A fixed directory: this node's tag, and where every node is.
 struct Fixed {
@@ -57,7 +45,7 @@ async fn cluster() -> (SocketAddr, SocketAddr) {
     for (listener, me) in [(a, "aaaa"), (b, "bbbb")] {
         let directory = Arc::new(Fixed { me, nodes: nodes.clone() });
         let config = EngineConfig::builder().node_directory(directory);
-        let (layer, _engine) = EngineIo::new(config, Echo);
+        let (layer, _engine) = EngineIo::new(config, ferrio_tests::conformance::Echo);
         tokio::spawn(ferrio::serve(listener, axum::Router::new().layer(layer)).into_future());
     }
     addrs

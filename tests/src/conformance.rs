@@ -9,7 +9,7 @@ use ferrio::engine::{
     CloseReason, EngineConfig, EngineConfigBuilder, EngineHandler, EngineIo, EngineSocket, Message,
 };
 use ferrio::extract::{Ack, Data};
-use ferrio::{ConnectError, Cors, Ferrio, Io, Payload, Socket};
+use ferrio::{Binary, ConnectError, Cors, Ferrio, Io, Payload, Socket};
 use serde_json::{json, Value};
 
 /// The conformance application and the handles tests use to look inside it.
@@ -31,7 +31,7 @@ impl std::fmt::Debug for App {
 
 /// Sends every message back to its sender, text as text and binary as binary.
 #[derive(Debug)]
-struct Echo;
+pub struct Echo;
 
 impl EngineHandler for Echo {
     fn on_connect(&self, _socket: EngineSocket) {}
@@ -82,6 +82,11 @@ async fn on_connect(socket: Socket) {
         if let Ok(answer) = answer {
             let _ = socket.emit("answer-received", answer);
         }
+    });
+    // Binary from the server, for clients that cannot send any (a browser without typed arrays).
+    socket.on("bytes", |socket: Socket| async move {
+        let bytes = Binary(bytes::Bytes::from_static(&[0, 1, 2, 127, 128, 254, 255]));
+        let _ = socket.emit("bytes", &bytes);
     });
     socket.on("bye", |socket: Socket| async move { socket.disconnect() });
     socket.on("drop", |socket: Socket| async move { socket.engine().close() });
@@ -210,11 +215,15 @@ fn cluster_events(io: &Io, node: &str, socket: &Socket) {
     });
 }
 
-/// Registers the contract's namespaces on `io`; `node` names this node in cluster answers.
-fn register(io: &Io, node: &str) {
+/// Registers the contract's main namespace on `io` (with the chaos test's handlers when
+/// `chaos`); `node` names this node in cluster answers.
+fn register(io: &Io, node: &str, chaos: bool) {
     let (io1, n) = (io.clone(), node.to_owned());
     io.ns("/", move |socket: Socket| {
         cluster_events(&io1, &n, &socket);
+        if chaos {
+            chaos::handlers(&io1, &socket);
+        }
         on_connect(socket)
     });
     let n = node.to_owned();
@@ -230,11 +239,16 @@ pub fn socket_io() -> (ferrio::FerrioLayer, Io) {
 }
 
 fn socket_io_on(builder: ferrio::FerrioBuilder, node: &str) -> (ferrio::FerrioLayer, Io) {
+    // `ALLOW_EIO3=1` lets Socket.IO v2 clients in, so the contract can be run with them.
+    let allow_eio3 = std::env::var("ALLOW_EIO3").is_ok_and(|v| v == "1");
     let (layer, io) = builder
-        .engine_config(engine_config().path("/socket.io/").serve_client(true))
+        .engine_config(
+            engine_config().path("/socket.io/").serve_client(true).serve_socket_io_js(true),
+        )
+        .allow_eio3(allow_eio3)
         .connect_timeout(Duration::from_secs(1))
         .build_layer();
-    register(&io, node);
+    register(&io, node, false);
     io.ns("/custom", on_connect);
     io.ns("/admin", on_connect).middleware(admin_auth);
     (layer, io)
@@ -280,9 +294,157 @@ fn socket_io_with_recovery_on(
         .connect_timeout(Duration::from_secs(1))
         .connection_state_recovery(Duration::from_secs(10))
         .build_layer();
-    register(&io, node);
+    register(&io, node, true);
     (layer, io)
 }
+
+// ==== Chaos test handlers (tests/js/chaos.test.js), on the recovery namespace only ==========
+mod chaos {
+    //! What tests/js/chaos.test.js needs to count, from the server's side, what a client sent
+    //! and received while its connections are cut at random: every call handled once and in
+    //! order, every acknowledgement the server asked for received once.
+    //!
+    //! - `numbered`(room, n, ack): recorded in the socket's log, relayed to `room` as
+    //!   `relayed`(n) (the sender is in it), acked with n;
+    //! - `send-me`(count, ack): acks at once, then emits `down`(n) asking for an ack, for n in
+    //!   1..=count, one after another (the next once the last is acked), to the socket with
+    //!   this id wherever it is (a recovered socket is a new handle), recording each answer;
+    //! - `report`(ack): acks with the log {up, downAcks, downErrors, downDone}, once a
+    //!   `send-me` run is done (or after `REPORT_WAIT`).
+    //!
+    //! The log is a socket extension, so a recovered socket keeps it and a new one starts
+    //! afresh.
+
+    use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+    use std::time::Duration;
+
+    use ferrio::extract::{Ack, Data};
+    use ferrio::{Io, Payload, Socket};
+    use serde_json::{json, Value};
+    use tokio::sync::{watch, Notify};
+
+    /// How long `send-me` waits for each acknowledgement (across cuts and recoveries).
+    const DOWN_ACK_TIMEOUT: Duration = Duration::from_secs(10);
+    /// How long `report` waits at most for the end of a `send-me` run.
+    const REPORT_WAIT: Duration = Duration::from_secs(2);
+    /// How long `send-me` waits at most before looking for a socket that had just gone again.
+    const RETRY_AFTER: Duration = Duration::from_millis(50);
+
+    #[derive(Debug, Default)]
+    struct Log {
+        /// The `n` of each `numbered` handled, in order.
+        up: Vec<u64>,
+        /// The arguments of each acknowledgement of a `down`, in order.
+        down_acks: Vec<Value>,
+        /// Why a `down` acknowledgement did not come, for each that did not.
+        down_errors: Vec<String>,
+        /// `send-me` has sent and seen acknowledged (or failed) all it had to.
+        down_done: bool,
+    }
+
+    /// The socket's log, the signal that the socket (re)connected, and whether a `send-me` run
+    /// is going on (`Some(false)`) or done (`Some(true)`).
+    #[derive(Debug, Clone)]
+    struct Shared {
+        log: Arc<Mutex<Log>>,
+        connected: Arc<Notify>,
+        down: Arc<watch::Sender<Option<bool>>>,
+    }
+
+    fn lock(log: &Mutex<Log>) -> MutexGuard<'_, Log> {
+        log.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn shared(socket: &Socket) -> Shared {
+        if let Some(shared) = socket.extension::<Shared>() {
+            return shared;
+        }
+        let shared = Shared {
+            log: Arc::default(),
+            connected: Arc::default(),
+            down: Arc::new(watch::Sender::new(None)),
+        };
+        socket.insert_extension(shared.clone());
+        shared
+    }
+
+    pub(super) fn handlers(io: &Io, socket: &Socket) {
+        shared(socket).connected.notify_one();
+        let relay_io = io.clone();
+        socket.on(
+            "numbered",
+            move |socket: Socket, Data((room, n)): Data<(String, u64)>, ack: Ack| {
+                let io = relay_io.clone();
+                async move {
+                    lock(&shared(&socket).log).up.push(n);
+                    let _ = io.to(room).emit("relayed", &n);
+                    let _ = ack.send(&n);
+                }
+            },
+        );
+        let down_io = io.clone();
+        socket.on("send-me", move |socket: Socket, Data(count): Data<u64>, ack: Ack| {
+            let io = down_io.clone();
+            async move {
+                shared(&socket).down.send_replace(Some(false));
+                let _ = ack.send(&count);
+                tokio::spawn(send_down(io, socket, count));
+            }
+        });
+        socket.on("report", |socket: Socket, ack: Ack| async move {
+            let shared = shared(&socket);
+            // The last acknowledgement may still be on its way to the log.
+            let mut down = shared.down.subscribe();
+            let _ = tokio::time::timeout(REPORT_WAIT, down.wait_for(|d| *d != Some(false))).await;
+            let log = lock(&shared.log);
+            let report = json!({
+                "up": log.up,
+                "downAcks": log.down_acks,
+                "downErrors": log.down_errors,
+                "downDone": log.down_done,
+            });
+            drop(log);
+            let _ = ack.send(&report);
+        });
+    }
+
+    /// Emits `down`(1..=count) to the socket with `socket`'s id, each once the last is acked.
+    async fn send_down(io: Io, socket: Socket, count: u64) {
+        let Shared { log, connected, down } = shared(&socket);
+        let id = socket.id().clone();
+        let ns = io.of(socket.ns());
+        let mut n = 1;
+        while let (Some(ns), true) = (&ns, n <= count) {
+            // The socket as it is now: gone while the client is away, a new handle once it
+            // recovered (which signals `connected`).
+            let Some(current) = ns.get_socket(&id) else {
+                if tokio::time::timeout(DOWN_ACK_TIMEOUT, connected.notified()).await.is_err() {
+                    lock(&log).down_errors.push(format!("{n}: the socket did not come back"));
+                    break;
+                }
+                continue;
+            };
+            let answer =
+                current.timeout(DOWN_ACK_TIMEOUT).emit_with_ack::<Payload>("down", &n).await;
+            match answer {
+                Ok(payload) => lock(&log).down_acks.push(Value::Array(payload.args)),
+                // Not sent: the socket had just gone; try again once it is back (or shortly,
+                // in case it went between the look-up and the emit). An emit that failed must
+                // not reach the client later (kept for recovery), or it gets it twice: the
+                // chaos test counts that.
+                Err(ferrio::AckError::Send(ferrio::SendError::Disconnected)) => {
+                    let _ = tokio::time::timeout(RETRY_AFTER, connected.notified()).await;
+                    continue;
+                }
+                Err(err) => lock(&log).down_errors.push(format!("{n}: {err}")),
+            }
+            n += 1;
+        }
+        lock(&log).down_done = true;
+        down.send_replace(Some(true));
+    }
+}
+// ==== end of the chaos test handlers =========================================================
 
 /// How long the conformance server lets a client take to send request headers: Node's
 /// keep-alive timeout, so idle keep-alive connections close about as they would there.

@@ -33,7 +33,10 @@ export function toBase64(buffer) {
   return btoa(binary);
 }
 
-/** Decodes standard base64 (padding optional) into an ArrayBuffer. */
+/**
+ * Decodes standard base64 (padding optional) into an ArrayBuffer, or into an array of byte
+ * values where typed arrays are missing (old browsers).
+ */
 export function fromBase64(text) {
   let binary;
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) fail("InvalidBase64");
@@ -42,7 +45,7 @@ export function fromBase64(text) {
   } catch {
     fail("InvalidBase64");
   }
-  const bytes = new Uint8Array(binary.length);
+  const bytes = globalThis.Uint8Array ? new Uint8Array(binary.length) : [];
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes.buffer;
+  return bytes.buffer || bytes;
 }

@@ -19,8 +19,9 @@ export const RESERVED = [
 /** Whether `x` is a Blob (read before it is sent). */
 export const isBlob = (x) => typeof Blob != "undefined" && x instanceof Blob;
 
-/** Whether `x` is sent as a binary attachment. */
-export const isBinary = (x) => x instanceof ArrayBuffer || ArrayBuffer.isView(x) || isBlob(x);
+/** Whether `x` is sent as a binary attachment (binary data exists where ArrayBuffer does). */
+export const isBinary = (x) =>
+  !!globalThis.ArrayBuffer && (x instanceof ArrayBuffer || ArrayBuffer.isView(x) || isBlob(x));
 
 /**
  * Encodes a packet into its text and its binary attachments. Binary values found in `data`
@@ -51,8 +52,7 @@ export function encode(packet) {
   return [text + json, ...attachments];
 }
 
-const DIGITS = /\d*/y;
-const digits = (text, at) => ((DIGITS.lastIndex = at), DIGITS.exec(text)?.[0] || "");
+const digits = (text, at) => /^\d*/.exec(text.slice(at))[0];
 
 // Placeholders `{"_placeholder":true,"num":N}` found in `data`; `fn` may replace them.
 function walk(value, fn) {
@@ -63,20 +63,22 @@ function walk(value, fn) {
   return value;
 }
 
-// `"num": 1.0` parses as 1; a placeholder number must be written as an integer.
-const FLOAT_NUM = /("(?:[^"\\]|\\.)*")(\s*:\s*)(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)?/g;
+// `"num": 1.0` parses as 1, but a placeholder's number must be written as an integer. (In JSON
+// that parses, `"num"` then a colon is a key named num, or the end of a key merely ending so;
+// the value of either, made a string, fails the check only in a placeholder, as it must.)
+const FLOAT_NUM = /("num"\s*:\s*)-?\d+[.eE][-+\d.eE]*/g;
 
 function checkPlaceholders(data, count) {
-  const seen = new Set();
+  // Which attachment numbers were seen (an array: no Set in old browsers).
+  const seen = [];
   let found = 0;
   walk(data, (placeholder) => {
     const num = placeholder.num;
     if (!Number.isInteger(num) || num < 0 || num >= count) fail("InvalidPlaceholder");
-    seen.add(num);
-    found++;
+    found += seen[num] = 1;
     return placeholder;
   });
-  if (found != count || seen.size != count) fail("AttachmentMismatch");
+  if (found != count || seen.filter(Boolean).length != count) fail("AttachmentMismatch");
 }
 
 /** Replaces the placeholders of a decoded binary packet by its attachments. */
@@ -91,8 +93,7 @@ export class Decoder {
   constructor({ maxAttachments = 1000, maxPacketLen = Infinity } = {}) {
     this._maxAttachments = maxAttachments;
     this._maxPacketLength = maxPacketLen;
-    /** The binary packet waiting for attachments. */
-    this._pending = null;
+    // `_pending`: the binary packet waiting for attachments, if any.
   }
 
   add(frame) {
@@ -173,14 +174,8 @@ export class Decoder {
     if (bad) fail("InvalidData");
     if (array && !acked && RESERVED.includes(data[0])) fail("ReservedEvent");
     if (type > 4) {
-      checkPlaceholders(data, count);
-      if (/"num"\s*:\s*-?\d+[.eE]/.test(rest)) {
-        // Parse a copy in which such numbers are strings, which the check refuses.
-        const marked = rest.replace(FLOAT_NUM, (all, key, colon, num) =>
-          key == '"num"' && /[.eE]/.test(num) ? key + colon + '"."' : all,
-        );
-        checkPlaceholders(JSON.parse(marked), count);
-      }
+      // Checked on a copy in which numbers written as fractions are strings.
+      checkPlaceholders(JSON.parse(rest.replace(FLOAT_NUM, '$1"."')), count);
       packet.attachments = [];
     }
     if (data !== undefined) packet.data = data;

@@ -1,19 +1,31 @@
 // HTTP long-polling: a loop of GETs brings packets down; POSTs (one at a time, each carrying
 // everything queued up to maxPayload bytes, packets joined by \x1e) take them up. The
-// streaming transport reuses the upstream half.
+// streaming transport reuses the upstream half, and the lossless re-attach below.
+//
+// Nothing received is lost with a connection: a ferrio server numbers the packets its HTTP
+// transports hand out (1, 2, 3…; a polling answer names its last one in `X-Ferrio-Event-Id`,
+// an SSE event in its `id`), every request says the highest number received (`lastEventId`,
+// 0 on the handshake; see Transport._url), and the server keeps what it handed out until a
+// later request (or a pong) confirms it. A GET or stream that fails is re-attached at once
+// with the same sid: the server ends the one it still believes attached and sends again what
+// followed, in order; packets received already are skipped. After 3 failures in a row, or
+// when the server refuses (the session is gone), the transport is lost ("transport error").
+// A failed POST loses the transport at once: it may or may not have been applied, and sending
+// it again could apply it twice.
 
 import { Transport, attempt } from "./transport.js";
 import { decodeItem, encodeItem } from "../parser/engine.js";
 
-/** UTF-8 length of a string. */
+/**
+ * UTF-8 length of a string: each byte of a character is one %XX once URI-encoded. (A lone
+ * surrogate cannot be encoded: then 3 bytes a code unit, more than it takes.)
+ */
 const utf8Length = (text) => {
-  let length = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    // 2 bytes below U+0800, 3 above; a surrogate pair (2 units) makes 4.
-    if (c > 0x7f) length += c < 0x800 || (c >= 0xd800 && c < 0xe000) ? 1 : 2;
+  try {
+    return encodeURIComponent(text).replace(/%../g, "x").length;
+  } catch {
+    return 3 * text.length;
   }
-  return length;
 };
 
 export class Polling extends Transport {
@@ -22,35 +34,71 @@ export class Polling extends Transport {
     super(options, name);
     /** Packets waiting for a POST. */
     this._queue = [];
-    /** A GET (or a stream) is out. */
-    this._receiving = false;
-    /** A POST is out. */
-    this._sending = false;
-    this._paused = false;
-    /** Called once a pause has drained everything. */
-    this._ondrained = null;
-    /** Stops what receives: the GET or the stream (`abort()`). */
-    this._receiver = null;
+    // Unset until then: `_receiving` (a GET or a stream is out), `_sending` (a POST is out),
+    // `_paused`, `_ondrained` (called once a pause has drained everything), `_receiver` (stops
+    // what receives, the GET or the stream: `abort()`).
+    /** The highest packet number received. */
+    this._received = 0;
+    /** Receives that failed in a row. */
+    this._failures = 0;
+    this._fail = (details) => this._close("transport error", false, details);
   }
 
   open() {
     this._receive();
   }
 
-  /** One long-poll GET; the next one follows as soon as it is answered. */
-  _receive() {
-    if (this._closed || this._paused) return;
+  /**
+   * Receives: a GET (`_get`), or the stream (streaming). `again`: re-attaching after a
+   * failure, even while paused (what was lost may still have to come).
+   */
+  _receive(again) {
+    if (this._closed || (this._paused && !again)) return;
     this._receiving = true;
-    const receiver = (this._receiver = new AbortController());
-    this._request("GET", undefined, receiver.signal).then(
-      (body) => {
+    this._get();
+  }
+
+  /** One long-poll GET; the next one follows as soon as it is answered. */
+  _get() {
+    this._receiver = this._request(
+      "GET",
+      null,
+      (body, last) => {
         this._receiving = false;
         // Each packet on its own: an undecodable one does not cost the others.
-        for (const item of body.split("\x1e")) this._packet(attempt(decodeItem, item));
+        const items = body.split("\x1e");
+        items.forEach((item, i) => this._take(attempt(decodeItem, item), last && last - items.length + 1 + i));
         this._paused ? this._checkDrained() : this._receive();
       },
-      () => this._close("transport error"),
+      (details) => {
+        this._receiving = false;
+        this._reattach(details);
+      },
     );
+  }
+
+  /**
+   * A received packet (or the Error of an undecodable one) numbered `seq` (unnumbered: not a
+   * positive number): receiving works again (no failure in a row). One received already is
+   * skipped, but for a noop or a close: they end a response or a stream unnumbered, and an SSE
+   * event without an id carries the one before.
+   */
+  _take(item, seq) {
+    this._failures = 0;
+    if (seq > this._received) this._received = seq;
+    else if (seq > 0 && item.type != "noop" && item.type != "close") return;
+    this._packet(item);
+  }
+
+  /**
+   * The GET (or the stream) failed or ended (socket.io-client's `details` of why): re-attach
+   * at once, at most 3 times in a row; the transport is lost when the server `refused` (by
+   * default: answered with an error status), or when this was the handshake.
+   */
+  _reattach(details, refused = details.description > 0) {
+    if (this._closed) return;
+    if (refused || !this.sid || ++this._failures > 3) this._fail(details);
+    else this._receive(true);
   }
 
   send(packets) {
@@ -72,13 +120,15 @@ export class Polling extends Transport {
     }
     queue.splice(0, items.length);
     this._sending = true;
-    this._request("POST", items.join("\x1e")).then(
+    this._request(
+      "POST",
+      items.join("\x1e"),
       () => {
         this._sending = false;
         this._post();
         this._checkDrained();
       },
-      () => this._close("transport error"),
+      this._fail,
     );
   }
 

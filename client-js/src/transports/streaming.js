@@ -4,11 +4,12 @@
 // fetch and a ReadableStream where EventSource is missing (Node, workers).
 //
 // The server ends a stream after a byte budget; the client then re-attaches at once with its
-// sid (never letting EventSource reconnect by itself to the handshake URL). A stream that ends
-// before it delivered anything, or that is refused, means the session is gone.
+// sid (never letting EventSource reconnect by itself to the handshake URL). A stream that
+// breaks is re-attached the same way, losing nothing (see polling.js); one that is refused
+// means the session is gone.
 
 import { Polling } from "./polling.js";
-import { attempt } from "./transport.js";
+import { attempt, details } from "./transport.js";
 import { decodeItem } from "../parser/engine.js";
 import { SseReader, decodeB64Event } from "../parser/sse.js";
 
@@ -18,58 +19,56 @@ export class Streaming extends Polling {
     super(options, "streaming");
   }
 
-  _receive() {
-    if (this._closed || this._paused) return;
+  /** Opens the stream. */
+  _get() {
     const EventSourceImpl = this._options.EventSource || globalThis.EventSource;
-    let delivered = false;
     let live = true;
     let receiver;
-    this._receiving = true;
-    // The end of this stream: re-attach, finish a pause, or fail.
-    const end = (reason) => {
+    // The end of this stream, and why (`details` of socket.io-client; `refused` by the server),
+    // or `upgraded` (ended by the noop of an upgrade); else it ended or broke, and is
+    // re-attached.
+    const end = (why, refused, upgraded) => {
       if (!live) return;
       live = this._receiving = false;
       receiver.abort();
       if (this._closed) return;
-      // While websocket is probed, an ended stream waits: the upgrade either completes (the
-      // pause is then already done) or fails, and resume() re-attaches.
-      if (this._paused || this.probing) return this._checkDrained();
-      if (reason || !delivered || !this.sid) return this._close(reason || "transport error");
-      this._receive();
+      // The upgrade either completes (the pause is then already done) or fails, and resume()
+      // re-attaches.
+      if (upgraded) return this._checkDrained();
+      this._reattach(why, refused);
     };
-    // A packet, or the Error of an undecodable event (dropped; the stream goes on).
-    const take = (item) => {
+    // A packet (or the Error of an undecodable event: dropped, the stream goes on) numbered `seq`.
+    const take = (item, seq) => {
       if (!live) return;
-      delivered = true;
       // Once the probe is answered the server ends the stream with a noop, which may arrive
       // before the client itself has seen the answer.
-      if ((this._paused || this.probing) && item.type == "noop") return end();
-      this._packet(item);
+      if ((this._paused || this.probing) && item.type == "noop") return end(0, 0, true);
+      this._take(item, seq);
     };
-    const decode = (fn) => (message) => take(attempt(fn, message.data));
+    const decode = (fn) => (message) => take(attempt(fn, message.data), +message.lastEventId);
     if (EventSourceImpl) {
       const source = new EventSourceImpl(this._url(), { withCredentials: !!this._options.withCredentials });
       source.onmessage = decode(decodeItem);
       source.addEventListener("b64", decode(decodeB64Event));
       // CLOSED: refused (not a 200 event stream); CONNECTING: the stream ended or broke.
-      source.onerror = () => end(source.readyState == 2 && "transport error");
+      source.onerror = (event) => end(details("stream error", event, source), source.readyState == 2);
       receiver = this._receiver = { abort: () => source.close() };
     } else {
       receiver = this._receiver = new AbortController();
       this._fetch({ headers: { Accept: "text/event-stream" }, signal: receiver.signal })
         .then((response) => {
-          if (!response.ok || !response.body) throw 0;
+          if (!response.ok || !response.body) return end(details("stream error", response.status, response), true);
           const reader = response.body.getReader();
           const sse = new SseReader();
           const pump = () =>
             reader.read().then(({ done, value }) => {
-              if (done) return end(sse.end() && "transport error");
-              for (const item of sse.push(value)) take(item);
+              if (done) return end(details("stream error", "ended"));
+              for (const [item, id] of sse.push(value)) take(item, +id);
               if (live) return pump();
             });
           return pump();
         })
-        .catch(() => end("transport error"));
+        .catch((err) => end(details("stream error", err)));
     }
   }
 }

@@ -13,7 +13,7 @@
 // thrown while `onpacket` handles a packet is reported (see emitter.js `report`). Neither stops
 // the transport nor the packets after it.
 
-import { report } from "../emitter.js";
+import { invoke } from "../emitter.js";
 
 /**
  * What the engine builds each transport with.
@@ -31,6 +31,15 @@ import { report } from "../emitter.js";
  */
 
 const noop = () => {};
+
+/** The response header of a polling answer that numbers its last packet. */
+const EVENT_ID = "X-Ferrio-Event-Id";
+/**
+ * socket.io-client's `details` of a "transport error": an Error (`type` "TransportError") with
+ * the `description` (an HTTP status, an event) and `context` (the request, the socket).
+ */
+export const details = (message, description, context) =>
+  Object.assign(new Error(message), { type: "TransportError", description, context });
 
 /** What `decode(x)` returns, or the Error it throws. */
 export const attempt = (decode, x) => {
@@ -56,25 +65,17 @@ export class Transport {
     this._query = query;
     this._maxPayload = maxPayload || 1e6;
     this._options = options;
-    this._closed = false;
-    /** A packet arrived. */
-    this.onpacket = noop;
-    /**
-     * The transport died on its own: "transport close" or "transport error"; the second
-     * argument tells whether the server ended it cleanly (a close frame), rather than the
-     * connection breaking.
-     */
-    this.onclose = noop;
-    /** (websocket) the connection is open. */
-    this.onopen = noop;
-    /** A received packet could not be decoded (an Error named after the decode error). */
-    this.oninvalid = noop;
+    // `_closed`: unset until closed.
   }
 
-  /** The URL of this transport for the session. */
+  /**
+   * The URL of this transport for the session; on the HTTP transports, it says the highest
+   * packet number received (`lastEventId`, see polling.js).
+   */
   _url() {
     const sid = this.sid ? "&sid=" + this.sid : "";
-    return `${this._endpoint}?EIO=4&transport=${this.name}${sid}${this._query ? "&" + this._query : ""}`;
+    const received = this._received >= 0 ? "&lastEventId=" + this._received : "";
+    return `${this._endpoint}?EIO=4&transport=${this.name}${sid}${received}${this._query ? "&" + this._query : ""}`;
   }
 
   /** A received item: a packet, or the Error its decoding threw. */
@@ -85,17 +86,13 @@ export class Transport {
       this.sid = packet.data.sid;
       this._maxPayload = packet.data.maxPayload;
     }
-    try {
-      this.onpacket(packet);
-    } catch (err) {
-      report(err);
-    }
+    invoke(this.onpacket, this, [packet]);
   }
 
-  _close(reason, clean = false) {
+  _close(reason, clean, details) {
     if (this._closed) return;
     this.close();
-    this.onclose(reason, clean);
+    this.onclose(reason, clean, details);
   }
 
   close() {
@@ -116,25 +113,44 @@ export class Transport {
   }
 
   /**
-   * An HTTP request with fetch, or XMLHttpRequest where fetch is missing. Resolves with the
-   * response text of a 200, rejects otherwise.
+   * An HTTP request to this transport's URL with fetch, or XMLHttpRequest where fetch is
+   * missing (no Promise nor AbortController needed then). Calls `ok` with the response text of
+   * a 200 and its `X-Ferrio-Event-Id` header (the number of the last packet of a polling
+   * answer; null without), else `fail` with socket.io-client's `details` of the error, whose
+   * `description` is the HTTP status when the server answered. Returns what aborts it:
+   * `{abort()}`.
    */
-  _request(method, body, signal) {
+  _request(method, body, ok, fail) {
+    const error = (status, context) => fail(details(method + " error", status, context));
     if (this._options.fetch || globalThis.fetch) {
-      return this._fetch({ method, body, signal }).then((response) => {
-        if (!response.ok) throw new Error(response.status);
-        return response.text();
-      });
+      const controller = new AbortController();
+      let last;
+      this._fetch({ method, body, signal: controller.signal })
+        .then((response) => {
+          last = response.headers.get(EVENT_ID);
+          return response.ok ? response.text() : Promise.reject(response.status);
+        })
+        .then((text) => ok(text, last), error);
+      return controller;
     }
-    return new Promise((resolve, reject) => {
-      const xhr = new XMLHttpRequest();
-      xhr.open(method, this._url());
-      xhr.withCredentials = !!this._options.withCredentials;
-      if (body) xhr.setRequestHeader("Content-Type", "text/plain;charset=UTF-8");
-      xhr.onload = () => (xhr.status == 200 ? resolve(xhr.responseText) : reject(new Error(xhr.status)));
-      xhr.onerror = xhr.onabort = reject;
-      signal?.addEventListener("abort", () => xhr.abort());
-      xhr.send(body);
-    });
+    const xhr = new XMLHttpRequest();
+    xhr.open(method, this._url());
+    xhr.withCredentials = !!this._options.withCredentials;
+    if (body) xhr.setRequestHeader("Content-Type", "text/plain;charset=UTF-8");
+    // readystatechange, which every XMLHttpRequest has: DONE after a response, an error or abort.
+    xhr.onreadystatechange = () =>
+      xhr.readyState == 4 &&
+      (xhr.status == 200 ? ok(xhr.responseText, xhr.getResponseHeader(EVENT_ID)) : error(xhr.status, xhr));
+    xhr.send(body);
+    return xhr;
   }
 }
+
+// The callbacks the engine sets (nothing, until it does):
+// - onpacket(packet): a packet arrived;
+// - onclose(reason, clean, details): the transport died on its own: "transport close" or
+//   "transport error"; `clean` tells whether the server ended it cleanly (a close frame) rather
+//   than the connection breaking; `details` is socket.io-client's (see `details` above);
+// - onopen(): (websocket) the connection is open;
+// - oninvalid(error): a received packet could not be decoded (an Error named after the error).
+Transport.prototype.onpacket = Transport.prototype.onclose = Transport.prototype.onopen = Transport.prototype.oninvalid = noop;

@@ -1,6 +1,6 @@
 // WebSocket: one Engine.IO packet per frame; binary messages are binary frames.
 
-import { Transport, attempt } from "./transport.js";
+import { Transport, attempt, details } from "./transport.js";
 import { decodeFrame, encodeFrame } from "../parser/engine.js";
 
 export class WebSocketTransport extends Transport {
@@ -22,8 +22,12 @@ export class WebSocketTransport extends Transport {
     socket.onmessage = (message) => this._packet(attempt(decodeFrame, message.data));
     // A close frame from the server (1000, or 1005 without a code) is a deliberate end; 1006
     // means the connection broke.
-    socket.onclose = (e) => this._close("transport close", e?.code != 1006 && e?.wasClean !== false);
-    socket.onerror = () => this._close("transport error");
+    socket.onclose = (e) =>
+      this._close("transport close", e?.code != 1006 && e?.wasClean !== false, {
+        description: "websocket connection closed",
+        context: e,
+      });
+    socket.onerror = (e) => this._close("transport error", false, details("websocket error", e, socket));
   }
 
   send(packets) {

@@ -26,6 +26,7 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("payload_decode", payload_decode),
     ("sse_parser", sse_parser),
     ("socket_decoder", socket_decoder),
+    ("payload_v3", payload_v3),
 ];
 
 /// Polling bodies and single Engine.IO packets: never panic, and whatever
@@ -45,6 +46,35 @@ pub fn payload_decode(data: &[u8]) {
             assert_eq!(engine::Packet::decode(packet.encode()).as_ref(), Ok(&packet));
         }
         let _ = payload::decode_one(Str::from(text));
+    }
+}
+
+/// Engine.IO v3 payloads (text with length headers, binary bodies) and text frames: never
+/// panic, and a text payload that decodes re-encodes to one that decodes to the same packets.
+///
+/// Input: byte 0 picks text (even) or binary (odd), the rest is the body.
+pub fn payload_v3(data: &[u8]) {
+    let [kind, body @ ..] = data else {
+        return;
+    };
+    if kind % 2 == 1 {
+        let _ = engine::v3::decode_binary(Bytes::copy_from_slice(body), 64);
+        let _ = engine::v3::decode_binary_frame(Bytes::copy_from_slice(body));
+        return;
+    }
+    let Ok(text) = std::str::from_utf8(body) else { return };
+    let _ = engine::v3::decode_item(Str::from(text));
+    if let Ok(packets) = engine::v3::decode_text(Str::from(text), 64) {
+        let frames: Vec<Frame> = packets.iter().map(engine::Packet::encode).collect();
+        let mut out = Vec::new();
+        engine::v3::encode(&frames, &mut out);
+        let measured: usize = frames.iter().map(engine::v3::encoded_len).sum();
+        assert_eq!(measured, out.len());
+        let again = Str::try_from(Bytes::from(out));
+        assert!(again.is_ok(), "an encoded payload is UTF-8");
+        if let Ok(again) = again {
+            assert_eq!(engine::v3::decode_text(again, 64).as_ref(), Ok(&packets));
+        }
     }
 }
 

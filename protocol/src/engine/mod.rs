@@ -24,6 +24,7 @@ mod handshake;
 mod packet;
 pub mod payload;
 pub mod sse;
+pub mod v3;
 
 pub use error_code::{ErrorCode, PAYLOAD_TOO_LARGE_JSON, PAYLOAD_TOO_LARGE_STATUS};
 pub use frame::Frame;

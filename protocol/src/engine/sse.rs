@@ -125,18 +125,7 @@ pub fn encode_event(frame: &Frame, out: &mut Vec<u8>) {
 /// ```
 pub fn encode_event_with_id(id: u64, frame: &Frame, out: &mut Vec<u8>) {
     out.extend_from_slice(b"id: ");
-    let mut digits = [0u8; 20];
-    let mut n = id;
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[i..]);
+    crate::decimal::push_decimal(out, id);
     out.push(b'\n');
     encode_event(frame, out);
 }

@@ -9,6 +9,7 @@
 use std::cell::RefCell;
 
 use super::Packet;
+use crate::decimal::push_decimal;
 use crate::Str;
 
 /// The largest scratch buffer kept between packets, in bytes.
@@ -97,21 +98,6 @@ impl Packet {
             super::json::write_value(out, data);
         }
     }
-}
-
-/// Appends `n` in decimal.
-fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[i..]);
 }
 
 #[cfg(test)]

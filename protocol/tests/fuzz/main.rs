@@ -60,6 +60,10 @@ fn dictionary(target: &str) -> &'static [&'static [u8]] {
             b"true", b"null", b"1e5", b"-0", b"0.25", b"18446744073709551616", b"\\u0000",
             b"\\ud800", b"\xc3\xa9", b"\xf0\x9f\x98\x80",
         ],
+        "payload_v3" => &[
+            b"\x00", b"\x01", b"\xff", b":", b"1:", b"2:", b"10:", b"0", b"2", b"3", b"4", b"6",
+            b"b4", b"b4AQID", b"probe", b"0{\"sid\":\"a\"}", b"\xc3\xa9", b"\xf0\x9f\xa6\x80",
+        ],
         _ => &[],
     }
 }

@@ -57,11 +57,13 @@ pub struct EngineConfig {
     pub(crate) ws_read_buffer_size: usize,
     pub(crate) streaming_budget: usize,
     pub(crate) serve_client: bool,
+    pub(crate) serve_socket_io_js: bool,
     pub(crate) cors: Option<Cors>,
     pub(crate) allow_request: Option<AllowRequest>,
     pub(crate) max_sessions: usize,
     pub(crate) max_sessions_per_ip: Option<usize>,
     pub(crate) directory: Option<Arc<dyn NodeDirectory>>,
+    pub(crate) allow_eio3: bool,
 }
 
 impl Default for EngineConfig {
@@ -86,6 +88,7 @@ impl fmt::Debug for EngineConfig {
             .field("allow_request", &self.allow_request.is_some())
             .field("max_sessions", &self.max_sessions)
             .field("max_sessions_per_ip", &self.max_sessions_per_ip)
+            .field("allow_eio3", &self.allow_eio3)
             .field("node_tag", &self.directory.as_ref().map(|d| d.node_tag().to_owned()))
             .finish_non_exhaustive()
     }
@@ -111,11 +114,13 @@ impl EngineConfig {
                 ws_read_buffer_size: 4096,
                 streaming_budget: 128 * 1024,
                 serve_client: false,
+                serve_socket_io_js: false,
                 cors: None,
                 allow_request: None,
                 max_sessions: 100_000,
                 max_sessions_per_ip: None,
                 directory: None,
+                allow_eio3: false,
             },
         }
     }
@@ -304,9 +309,19 @@ impl EngineConfigBuilder {
     }
 
     /// Whether to serve the bundled browser client at `{path}ferrio.js` (and the modules it
-    /// imports). Default off for a raw engine; the Socket.IO builder turns it on.
+    /// imports) and the classic script at `{path}ferrio.min.js`. Default off for a raw engine;
+    /// the Socket.IO builder turns it on.
     pub fn serve_client(mut self, serve: bool) -> Self {
         self.config.serve_client = serve;
+        self
+    }
+
+    /// Whether to serve the classic-script client (`{path}ferrio.min.js`, global `io`) at
+    /// `{path}socket.io.js` too, for pages written for Socket.IO's
+    /// `<script src="/socket.io/socket.io.js">`. Default off; needs
+    /// [`serve_client`](Self::serve_client).
+    pub fn serve_socket_io_js(mut self, serve: bool) -> Self {
+        self.config.serve_socket_io_js = serve;
         self
     }
 
@@ -341,6 +356,16 @@ impl EngineConfigBuilder {
     /// `into_make_service_with_connect_info::<SocketAddr>()`); at least 1.
     pub fn max_sessions_per_ip(mut self, sessions: usize) -> Self {
         self.config.max_sessions_per_ip = Some(sessions);
+        self
+    }
+
+    /// Whether Engine.IO v3 clients (Socket.IO v2 clients, `EIO=3`) may connect, as Node's
+    /// `allowEIO3`. Off by default: such a handshake is answered
+    /// `400 {"code":5,"message":"Unsupported protocol version"}`. They poll (text payloads
+    /// with length headers, binary as `b4<base64>`, binary POST bodies too) or use websocket;
+    /// the streaming transport stays v4 only; JSONP polling is not served.
+    pub fn allow_eio3(mut self, allow: bool) -> Self {
+        self.config.allow_eio3 = allow;
         self
     }
 

@@ -21,6 +21,7 @@ mod handler;
 mod handshake;
 mod http;
 pub(crate) mod lock;
+mod revision;
 mod service;
 mod session;
 mod shared;

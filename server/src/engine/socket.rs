@@ -66,6 +66,12 @@ impl EngineSocket {
         self.0.try_send_frames(frames.iter().cloned())
     }
 
+    /// The Engine.IO revision the client speaks: 4, or 3 for a Socket.IO v2 client (see
+    /// [`EngineConfigBuilder::allow_eio3`](super::EngineConfigBuilder::allow_eio3)).
+    pub fn protocol(&self) -> u8 {
+        self.0.revision.number()
+    }
+
     /// The transport the session currently uses.
     pub fn transport(&self) -> TransportKind {
         self.0.transport()

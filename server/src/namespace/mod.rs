@@ -22,7 +22,7 @@ pub(crate) use registry::{normalize, AdapterFactory, ChildLease, Registry};
 use crate::adapter::{Adapter, BroadcastOptions, Outbound, Room};
 use crate::client::{Client, Joining};
 use crate::config::SioConfig;
-use crate::emit::{encoded_frames, send_encoded};
+use crate::emit::{connect_error, encoded_frames, send_encoded};
 use crate::engine::lock::read;
 use crate::engine::{CloseReason, EngineSocket, QueueError, Sid};
 use crate::handler::{run_inline, BoxFuture, BoxedConnectHandler, BoxedMiddleware};
@@ -128,11 +128,13 @@ impl Namespace {
         if engine.is_closed() || !client.register(&self.path, socket.clone()) {
             return Admission::Gone;
         }
-        let reply = match socket.pid() {
-            Some(pid) => json!({ "sid": socket.id().as_str(), "pid": pid.as_str() }),
-            None => json!({ "sid": socket.id().as_str() }),
+        // Socket.IO v2 clients (Engine.IO v3) get a CONNECT without data.
+        let reply = match (engine.protocol(), socket.pid()) {
+            (3, _) => None,
+            (_, Some(pid)) => Some(json!({ "sid": socket.id().as_str(), "pid": pid.as_str() })),
+            (_, None) => Some(json!({ "sid": socket.id().as_str() })),
         };
-        let mut frames = encoded_frames(&Packet::connect(&self.path, Some(reply)));
+        let mut frames = encoded_frames(&Packet::connect(&self.path, reply));
         frames.extend(missed.iter().flat_map(|event| event.iter().cloned()));
         if let Err(err) = engine.try_send_frames(&frames) {
             client.unregister(&self.path, socket);
@@ -160,7 +162,7 @@ impl Namespace {
         match self.handlers.connect.call(socket) {
             Ok(handler) => Some(handler),
             Err(err) => {
-                let _ = send_encoded(engine, &Packet::connect_error(&self.path, &err.0, None));
+                let _ = send_encoded(engine, &connect_error(engine, &self.path, &err.0, None));
                 None
             }
         }
@@ -349,7 +351,7 @@ impl Namespace {
                     if let Err(err) = verdict {
                         let _ = send_encoded(
                             &engine,
-                            &Packet::connect_error(&ns.path, err.message(), err.data().cloned()),
+                            &connect_error(&engine, &ns.path, err.message(), err.data().cloned()),
                         );
                         return None;
                     }

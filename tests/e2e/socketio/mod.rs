@@ -9,6 +9,7 @@ mod binary;
 mod broadcast;
 mod connect_timeout;
 mod dynamic_children;
+mod eio3;
 mod extract;
 mod handler_limit;
 mod handlers;

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use ferrio::engine::{CloseReason, EngineConfig, EngineHandler, EngineIo, EngineSocket, Message};
+use ferrio::engine::{EngineConfig, EngineIo};
 
 use super::client::SseStream;
 use super::{get_stream, post_ok, read_padding, HANDSHAKE};
@@ -61,20 +61,10 @@ async fn a_broken_stream_loses_nothing_and_repeats_nothing() {
     post_ok(&server, &sid, "1").await;
 }
 
-struct Echo;
-
-impl EngineHandler for Echo {
-    fn on_connect(&self, _: EngineSocket) {}
-    fn on_message(&self, socket: &EngineSocket, message: Message) {
-        let _ = socket.send(message);
-    }
-    fn on_disconnect(&self, _: &EngineSocket, _: CloseReason) {}
-}
-
 /// An engine echo on `/engine.io/` whose first ping is a minute away.
 async fn quiet_echo() -> TestServer {
     let config = EngineConfig::builder().ping_interval(Duration::from_secs(60));
-    let (layer, _engine) = EngineIo::new(config, Echo);
+    let (layer, _engine) = EngineIo::new(config, ferrio_tests::conformance::Echo);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let task = tokio::spawn(async move {

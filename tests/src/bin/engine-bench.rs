@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::serve::ListenerExt;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use http_body_util::{BodyExt, Empty};
@@ -24,20 +23,10 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// The echo server, when this binary runs as the child.
 async fn serve(port: u16) -> std::io::Result<()> {
-    use ferrio::engine::{CloseReason, EngineHandler, EngineIo, EngineSocket, Message};
-    struct Echo;
-    impl EngineHandler for Echo {
-        fn on_connect(&self, _: EngineSocket) {}
-        fn on_message(&self, socket: &EngineSocket, message: Message) {
-            let _ = socket.send(message);
-        }
-        fn on_disconnect(&self, _: &EngineSocket, _: CloseReason) {}
-    }
-    let (layer, _engine) = EngineIo::new(ferrio::engine::EngineConfig::default(), Echo);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, axum::Router::new().layer(layer)).await
+    use ferrio::engine::{EngineConfig, EngineIo};
+    let (layer, _engine) = EngineIo::new(EngineConfig::default(), ferrio_tests::conformance::Echo);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    ferrio::serve(listener, axum::Router::new().layer(layer)).await
 }
 
 fn spawn_server(port: u16) -> std::io::Result<Child> {

@@ -8,6 +8,10 @@ pub(crate) struct EngineQuery {
     pub(crate) sid: Option<String>,
     /// What a ferrio client received last on an HTTP transport (`lastEventId`).
     pub(crate) last_event_id: Option<String>,
+    /// An Engine.IO v3 client without binary support (`b64`).
+    pub(crate) b64: Option<String>,
+    /// A JSONP polling request (`j`), which ferrio does not serve.
+    pub(crate) jsonp: Option<String>,
 }
 
 impl EngineQuery {
@@ -19,6 +23,8 @@ impl EngineQuery {
                 "transport" => &mut q.transport,
                 "sid" => &mut q.sid,
                 "lastEventId" => &mut q.last_event_id,
+                "b64" => &mut q.b64,
+                "j" => &mut q.jsonp,
                 _ => continue,
             };
             if slot.is_none() {

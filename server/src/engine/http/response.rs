@@ -44,6 +44,13 @@ pub(crate) fn too_many_sessions<B>(per_address: bool) -> EngineResponse<B> {
     with_type(StatusCode::SERVICE_UNAVAILABLE, "application/json", ResponseBody::full(body))
 }
 
+/// `400` for a JSONP polling request (`j=`), which ferrio does not serve: its callbacks run
+/// the server's answer as script in the page.
+pub(crate) fn jsonp_unsupported<B>() -> EngineResponse<B> {
+    let body = r#"{"code":3,"message":"JSONP polling is not supported"}"#;
+    with_type(StatusCode::BAD_REQUEST, "application/json", ResponseBody::full(body))
+}
+
 /// `400` with no body: what Engine.IO answers to overlapping requests.
 pub(crate) fn empty_bad_request<B>() -> EngineResponse<B> {
     let mut res = Response::new(ResponseBody::empty());

@@ -24,6 +24,7 @@ use crate::engine::http::body::{BoxError, ResponseBody};
 use crate::engine::http::cors;
 use crate::engine::http::query::EngineQuery;
 use crate::engine::http::response::{self, EngineResponse};
+use crate::engine::revision::Revision;
 use crate::engine::session::Session;
 use crate::engine::shared::Shared;
 use crate::engine::slots::Full;
@@ -83,7 +84,7 @@ where
         }
         if config.serve_client {
             if let Some(name) = path.strip_prefix(config.path.as_str()) {
-                if let Some(res) = client_files::serve(req.method(), name, req.headers()) {
+                if let Some(res) = client_files::serve(req.method(), name, req.headers(), config) {
                     return ResponseFuture::engine(Box::pin(std::future::ready(res)));
                 }
             }
@@ -182,14 +183,23 @@ where
             return response::error(ErrorCode::Forbidden);
         }
     }
-    if query.eio.as_deref() != Some("4") {
-        return response::error(ErrorCode::UnsupportedProtocolVersion);
+    let revision = match query.eio.as_deref() {
+        Some("4") => Revision::V4,
+        Some("3") if config.allow_eio3 => Revision::V3 { binary: query.b64.is_none() },
+        _ => return response::error(ErrorCode::UnsupportedProtocolVersion),
+    };
+    if query.jsonp.is_some() {
+        return response::jsonp_unsupported();
+    }
+    if transport == TransportKind::Streaming && revision != Revision::V4 {
+        return response::error(ErrorCode::TransportUnknown);
     }
     let handshake = HandshakeRequest::from_parts(&parts);
     let slot = match shared.take_slot(&handshake) {
         Ok(slot) => slot,
         Err(full) => return response::too_many_sessions(full == Full::PerAddress),
     };
+    let slot = (slot, revision);
     match transport {
         TransportKind::WebSocket => {
             websocket::accept_new(shared.clone(), Request::from_parts(parts, body), handshake, slot)

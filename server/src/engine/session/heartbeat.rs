@@ -20,6 +20,8 @@ enum Phase {
     /// the ping was `delivered` (handed to the client's transport): a pong sent blindly, by a
     /// client that never reads, must not keep its session alive.
     AwaitingPong { deadline: Instant, delivered: bool },
+    /// Engine.IO v3: the client pings; it must do so again before the given instant.
+    ClientDriven { deadline: Instant },
 }
 
 /// Server-side heartbeat: first ping `interval` after open, each next ping `interval` after the
@@ -37,11 +39,34 @@ impl Heartbeat {
         Self { interval, timeout, phase: Phase::Idle { ping_at: now + interval } }
     }
 
+    /// Starts the heartbeat of an Engine.IO v3 session opened at `now`, where the client pings
+    /// every `interval` and the server answers: the session times out when no ping came for
+    /// `interval + timeout`.
+    pub(crate) fn client_driven(now: Instant, interval: Duration, timeout: Duration) -> Self {
+        Self {
+            interval,
+            timeout,
+            phase: Phase::ClientDriven { deadline: now + interval + timeout },
+        }
+    }
+
+    /// Records a ping from an Engine.IO v3 client at `now`; `false` when the session's
+    /// heartbeat is not client-driven (a v4 client must not ping).
+    pub(crate) fn on_client_ping(&mut self, now: Instant) -> bool {
+        match &mut self.phase {
+            Phase::ClientDriven { deadline } => {
+                *deadline = now + self.interval + self.timeout;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// When [`handle_timeout`](Self::handle_timeout) must be called next.
     pub(crate) fn poll_timeout(&self) -> Instant {
         match self.phase {
             Phase::Idle { ping_at } => ping_at,
-            Phase::AwaitingPong { deadline, .. } => deadline,
+            Phase::AwaitingPong { deadline, .. } | Phase::ClientDriven { deadline } => deadline,
         }
     }
 
@@ -53,7 +78,9 @@ impl Heartbeat {
                 self.phase = Phase::AwaitingPong { deadline: now + self.timeout, delivered: false };
                 Some(HeartbeatAction::SendPing)
             }
-            Phase::AwaitingPong { deadline, .. } if now >= deadline => {
+            Phase::AwaitingPong { deadline, .. } | Phase::ClientDriven { deadline }
+                if now >= deadline =>
+            {
                 Some(HeartbeatAction::TimedOut)
             }
             _ => None,
@@ -126,6 +153,19 @@ mod tests {
         hb.handle_timeout(t0 + INTERVAL);
         hb.on_pong(t0 + INTERVAL + Duration::from_millis(10));
         assert_eq!(hb.handle_timeout(t0 + INTERVAL + TIMEOUT), Some(HeartbeatAction::TimedOut));
+    }
+
+    #[test]
+    fn a_v3_session_lives_while_its_client_pings() {
+        let t0 = Instant::now();
+        let mut hb = Heartbeat::client_driven(t0, INTERVAL, TIMEOUT);
+        assert_eq!(hb.poll_timeout(), t0 + INTERVAL + TIMEOUT);
+        assert!(hb.on_client_ping(t0 + INTERVAL));
+        assert_eq!(hb.handle_timeout(t0 + INTERVAL + TIMEOUT), None, "the ping moved it");
+        assert!(!hb.on_pong(t0 + INTERVAL), "no pongs from a v3 client");
+        let late = t0 + INTERVAL + INTERVAL + TIMEOUT;
+        assert_eq!(hb.handle_timeout(late), Some(HeartbeatAction::TimedOut));
+        assert!(!Heartbeat::new(t0, INTERVAL, TIMEOUT).on_client_ping(t0), "v4 clients never ping");
     }
 
     #[test]

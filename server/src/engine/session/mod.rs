@@ -20,6 +20,7 @@ use tokio::sync::futures::Notified;
 use tokio::sync::Notify;
 
 use super::lock::lock;
+use super::revision::Revision;
 use super::shared::Shared;
 use super::slots::Slot;
 use super::{
@@ -57,6 +58,8 @@ struct State {
 
 pub(crate) struct Session {
     pub(crate) sid: Sid,
+    /// The Engine.IO revision the client speaks.
+    pub(crate) revision: Revision,
     pub(crate) shared: Arc<Shared>,
     pub(crate) handshake: HandshakeRequest,
     state: Mutex<State>,
@@ -178,7 +181,7 @@ impl Session {
         shared: &Arc<Shared>,
         transport: TransportKind,
         handshake: HandshakeRequest,
-        slot: Slot,
+        (slot, revision): (Slot, Revision),
     ) -> Arc<Session> {
         let config = &shared.config;
         let sid = match &config.directory {
@@ -201,17 +204,23 @@ impl Session {
         queue.push_control(open.encode());
         Arc::new(Session {
             sid,
+            revision,
             shared: shared.clone(),
             handshake,
             state: Mutex::new(State {
                 queue,
                 transport,
                 upgrade: Upgrade::idle(),
-                heartbeat: Heartbeat::new(
-                    Instant::now(),
-                    config.ping_interval,
-                    config.ping_timeout,
-                ),
+                heartbeat: match revision {
+                    Revision::V4 => {
+                        Heartbeat::new(Instant::now(), config.ping_interval, config.ping_timeout)
+                    }
+                    Revision::V3 { .. } => Heartbeat::client_driven(
+                        Instant::now(),
+                        config.ping_interval,
+                        config.ping_timeout,
+                    ),
+                },
                 closed: None,
                 poll_attached: None,
                 post_active: false,
@@ -233,7 +242,7 @@ impl Session {
         shared: &Arc<Shared>,
         transport: TransportKind,
         handshake: HandshakeRequest,
-        slot: Slot,
+        slot: (Slot, Revision),
     ) -> Arc<Session> {
         let session = Session::new(shared, transport, handshake, slot);
         shared.sessions.insert(session.sid.clone(), session.clone());
@@ -603,7 +612,15 @@ impl Session {
         match packet {
             Packet::Message(text) => self.deliver(Message::Text(text)),
             Packet::Binary(data) => self.deliver(Message::Binary(data)),
-            Packet::Pong => {
+            // Engine.IO v3: the client pings, the server answers.
+            Packet::Ping if matches!(self.revision, Revision::V3 { .. }) => {
+                let mut state = self.lock();
+                state.heartbeat.on_client_ping(Instant::now());
+                state.queue.push_control(Packet::Pong.encode());
+                drop(state);
+                self.wake.notify_waiters();
+            }
+            Packet::Pong if matches!(self.revision, Revision::V4) => {
                 let mut state = self.lock();
                 if state.heartbeat.on_pong(Instant::now()) {
                     // The client read the ping, and so everything handed out before it.
@@ -620,6 +637,7 @@ impl Session {
             // A client ping (heartbeats go server → client in v4), an open, an upgrade or a
             // probe outside an upgrade are protocol violations.
             Packet::Ping
+            | Packet::Pong
             | Packet::PingProbe
             | Packet::PongProbe
             | Packet::Open(_)

@@ -10,6 +10,7 @@ use ferrio_protocol::Str;
 use futures_util::FutureExt;
 
 use super::*;
+use crate::engine::revision::Revision;
 use crate::engine::{EngineConfig, EngineHandler};
 
 #[derive(Default)]
@@ -40,7 +41,7 @@ fn session_on(transport: TransportKind) -> (Arc<Session>, Arc<Counting>) {
         remote_addr: None,
     };
     let slot = shared.take_slot(&handshake).expect("a slot");
-    let session = Session::new(&shared, transport, handshake, slot);
+    let session = Session::new(&shared, transport, handshake, (slot, Revision::V4));
     // The open packet is the first thing every session sends; take it out of the way.
     assert_eq!(session.take_all().0.len(), 1);
     (session, counting)

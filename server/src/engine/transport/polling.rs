@@ -12,6 +12,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use super::receive::{self, Receive};
 use crate::engine::http::body::BoxError;
 use crate::engine::http::response::{self, EngineResponse};
+use crate::engine::revision::Revision;
 use crate::engine::session::{AttachRefused, Session};
 use crate::engine::CloseReason;
 
@@ -39,7 +40,7 @@ pub(crate) async fn get<R>(session: Arc<Session>, received: Option<u64>) -> Engi
     drop(guard);
     session.forget_if_drained();
     let mut body = Vec::with_capacity(frames.iter().map(|f| payload::encoded_len(f) + 1).sum());
-    payload::encode(frames.iter(), &mut body);
+    session.revision.encode_payload(&frames, &mut body);
     response::payload(body, last_seq)
 }
 
@@ -57,11 +58,11 @@ where
     let max_payload = session.config().max_payload;
     // Engine.IO v4 sends binary inside text payloads ("b<base64>"); a binary body is a v3 client
     // or a confused one.
-    if req
+    let binary = req
         .headers()
         .get(CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/octet-stream"))
-    {
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/octet-stream"));
+    if binary && session.revision == Revision::V4 {
         session.close(CloseReason::TransportError);
         return response::error(ErrorCode::BadRequest);
     }
@@ -96,7 +97,8 @@ where
             return response::error(ErrorCode::BadRequest);
         }
     };
-    let packets = match payload::decode(body, session.config().max_packets_per_payload) {
+    let max_packets = session.config().max_packets_per_payload;
+    let packets = match session.revision.decode_payload(body, binary, max_packets) {
         Ok(packets) => packets,
         Err(err) => {
             tracing::debug!(sid = %session.sid, %err, "undecodable polling payload");

@@ -23,6 +23,7 @@ use tokio_tungstenite::WebSocketStream;
 
 use crate::engine::http::body::ResponseBody;
 use crate::engine::http::response::{self, EngineResponse};
+use crate::engine::revision::Revision;
 use crate::engine::session::{Session, UpgradeRefused};
 use crate::engine::shared::Shared;
 use crate::engine::slots::Slot;
@@ -88,7 +89,7 @@ pub(crate) fn accept_new<B, R>(
     shared: Arc<Shared>,
     mut req: Request<B>,
     handshake: HandshakeRequest,
-    slot: Slot,
+    slot: (Slot, Revision),
 ) -> EngineResponse<R> {
     let (res, on_upgrade) = match switch(&mut req) {
         Ok(ok) => ok,
@@ -174,7 +175,7 @@ async fn probe(session: &Arc<Session>, ws: &mut Ws) -> bool {
         };
         match packet {
             Packet::PingProbe => {
-                let answer = ws.send(ws_message(Packet::PongProbe.encode()));
+                let answer = ws.send(ws_message(Packet::PongProbe.encode(), session.revision));
                 if !matches!(tokio::time::timeout_at(deadline.into(), answer).await, Ok(Ok(()))) {
                     return false;
                 }
@@ -190,7 +191,12 @@ async fn probe(session: &Arc<Session>, ws: &mut Ws) -> bool {
     }
 }
 
-fn ws_message(frame: Frame) -> WsMessage {
+/// `frame` as a websocket message of `revision` (a v3 binary message carries its type).
+fn ws_message(frame: Frame, revision: Revision) -> WsMessage {
+    let frame = match frame {
+        Frame::Binary(data) => revision.binary_ws_frame(data),
+        text => text,
+    };
     match frame {
         Frame::Text(text) => match Utf8Bytes::try_from(text.into_bytes()) {
             Ok(text) => WsMessage::Text(text),
@@ -248,7 +254,7 @@ async fn write(
     closing: Pin<&mut Notified<'_>>,
 ) -> bool {
     let ping = frames.iter().any(Frame::is_ping);
-    let write = async { feed_all(ws, frames).await && ws.flush().await.is_ok() };
+    let write = async { feed_all(ws, frames, session.revision).await && ws.flush().await.is_ok() };
     tokio::pin!(write);
     let written = tokio::select! {
         written = tokio::time::timeout(session.transfer_deadline(), &mut write) => {
@@ -270,15 +276,21 @@ async fn on_incoming(
 ) -> bool {
     let packet = match incoming {
         Some(Ok(WsMessage::Text(text))) => match Str::try_from(Bytes::from(text)) {
-            Ok(text) => Packet::decode_text(text),
+            Ok(text) => session.revision.decode_text_frame(text),
             Err(_) => {
                 session.close(CloseReason::ParseError);
                 return false;
             }
         },
-        Some(Ok(WsMessage::Binary(data))) => Ok(Packet::Binary(data)),
+        Some(Ok(WsMessage::Binary(data))) => session.revision.decode_binary_frame(data),
         Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => return true,
-        Some(Ok(WsMessage::Close(_))) | None => {
+        Some(Ok(WsMessage::Close(_))) => {
+            session.close(CloseReason::TransportClose);
+            // The reply to the client's close frame is queued: send it (RFC 6455 §5.5.1).
+            let _ = tokio::time::timeout(CLOSING_GRACE, ws.flush()).await;
+            return false;
+        }
+        None => {
             session.close(CloseReason::TransportClose);
             return false;
         }
@@ -316,7 +328,7 @@ async fn on_incoming(
 async fn drain_and_close(session: &Arc<Session>, ws: &mut Ws) -> bool {
     let (frames, _) = session.take_all();
     let closed = async {
-        if feed_all(ws, frames).await {
+        if feed_all(ws, frames, session.revision).await {
             let _ = ws.close(None).await;
         }
     };
@@ -347,9 +359,13 @@ async fn linger(ws: &mut Ws) {
 const LINGER: Duration = Duration::from_secs(1);
 
 /// Buffers `frames` for the next flush; `false` when the connection failed.
-async fn feed_all(ws: &mut Ws, frames: impl IntoIterator<Item = Frame>) -> bool {
+async fn feed_all(
+    ws: &mut Ws,
+    frames: impl IntoIterator<Item = Frame>,
+    revision: Revision,
+) -> bool {
     for frame in frames {
-        if ws.feed(ws_message(frame)).await.is_err() {
+        if ws.feed(ws_message(frame, revision)).await.is_err() {
             return false;
         }
     }
