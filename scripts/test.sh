@@ -53,7 +53,11 @@ step "cluster tests (redis-server, 3 nodes, round-robin nginx; tests/cluster/run
 bash tests/cluster/run.sh 2>&1 | tee target/cluster-test.log
 
 step "JS tests again, against 3 conformance servers joined through Redis behind round-robin nginx"
-FERRIO_SERVER_CMD="node tests/cluster/serve.js" bash tests/js/run.sh 2>&1 | tee target/js-cluster-test.log
+# Not chaos.test.js: its server-side bookkeeping (a per-socket log, the task sending `down`)
+# lives in one process, and a client cut there comes back through any node.
+FERRIO_SERVER_CMD="node tests/cluster/serve.js" \
+  FERRIO_JS_TESTS="$(ls tests/js/*.test.js | grep -v chaos.test.js | tr '\n' ' ')" \
+  bash tests/js/run.sh 2>&1 | tee target/js-cluster-test.log
 
 step "browser client: unit, vector and integration tests (node --test)"
 (cd client-js && npm test) 2>&1 | tee target/client-test.log

@@ -237,7 +237,7 @@ impl BroadcastOperators {
         }
         let mut packet = Packet::event(&self.ns.path, data, attachments, None);
         for socket in self.selected() {
-            match socket.send_asking_ack(&mut packet) {
+            match socket.send_asking_ack_now(&mut packet) {
                 Ok(pending) => stream.push(pending, timeout),
                 Err(e) => stream.push_failed(socket.id().clone(), e),
             }

@@ -451,6 +451,20 @@ impl Socket {
         Ok(pending)
     }
 
+    /// Queues `packet` with a new acknowledgement id at once, not kept for recovery: the
+    /// per-socket part of a broadcast with acknowledgements in a cluster that sequences
+    /// events (going through the cluster, each socket's copy would cost a trip of its own).
+    pub(crate) fn send_asking_ack_now(&self, packet: &mut Packet) -> Result<PendingAck, SendError> {
+        if !self.0.ns.adapter.sequences_events() {
+            return self.send_asking_ack(packet);
+        }
+        let (id, reply) = self.0.acks.register();
+        let pending = PendingAck::new(self.clone(), id, reply);
+        packet.id = Some(id);
+        self.send_packet(packet)?;
+        Ok(pending)
+    }
+
     /// Answers the client's call `id`, and remembers the answer for a retry of that call.
     pub(crate) fn send_ack(&self, id: u64, payload: Payload) -> Result<(), SendError> {
         let Payload { args, attachments } = payload;

@@ -23,6 +23,8 @@
 
 mod local;
 mod remote;
+#[cfg(test)]
+mod tests;
 
 #[cfg(feature = "redis")]
 pub mod redis;

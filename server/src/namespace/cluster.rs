@@ -172,7 +172,7 @@ impl Namespace {
         let mut packet = Packet::event(&self.path, data, attachments, None);
         let sockets = self.selected_sockets(opts);
         for socket in &sockets {
-            match socket.send_asking_ack(&mut packet) {
+            match socket.send_asking_ack_now(&mut packet) {
                 Ok(pending) => stream.push(pending, timeout),
                 Err(e) => stream.push_failed(socket.id().clone(), e),
             }

@@ -72,8 +72,9 @@ impl Namespace {
     ///
     /// With an adapter that sequences events, such an event is not sent here: it is published
     /// unstamped, and every node (this one included) delivers it in the cluster's order with
-    /// the cluster's offset ([`Namespace::deliver`]); `None` is returned. Emits asking for an
-    /// acknowledgement are sent at once, unstamped: their waiter is on this node.
+    /// the cluster's offset ([`Namespace::deliver`]); `None` is returned. (A broadcast asking
+    /// for acknowledgements does not come here in a cluster: each socket's emit has its own
+    /// ack id, so it is sent at once, unstamped; see [`Socket::send_asking_ack_now`].)
     pub(crate) fn send_event<R>(
         &self,
         mut data: Value,
@@ -81,7 +82,6 @@ impl Namespace {
         (keep, ack_id): (Option<&BroadcastOptions>, Option<u64>),
         send: impl FnOnce(&Packet, &[Frame]) -> R,
     ) -> Option<R> {
-        let sequenced = self.adapter.sequences_events() && ack_id.is_none();
         let (Some(recovery), Some(opts)) = (&self.recovery, keep) else {
             let packet = Packet::event(&self.path, data, attachments, ack_id);
             return Some(send(&packet, &encoded_frames(&packet)));
@@ -89,7 +89,7 @@ impl Namespace {
         if self.adapter.sequences_events() {
             let packet = Packet::event(&self.path, data, attachments, ack_id);
             let frames = encoded_frames(&packet);
-            if !sequenced || opts.local {
+            if opts.local {
                 return Some(send(&packet, &frames));
             }
             self.adapter.publish(Outbound::Event { opts, frames: &frames, sequenced: true });
