@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
-import { ROOT, startCluster, until } from "./harness.js";
+import { ROOT, redisCommand, startCluster, until } from "./harness.js";
 
 const require = createRequire(import.meta.url);
 const { io: sio } = require(path.join(ROOT, "tests/js/node_modules/socket.io-client"));
@@ -253,4 +253,40 @@ describe("failures", () => {
       }
     });
   }
+
+  it("an offset Redis already trimmed gives a fresh session, never a partial replay", async () => {
+    const s = official(cluster.url, { path: "/recovery/", transports: ["websocket"] });
+    await connected(s);
+    await ask(s, "join", "trimmed");
+    const owner = tags.findIndex((t) => s.io.engine.id.startsWith(t.recovery));
+    const other = cluster.nodes[(owner + 1) % cluster.nodes.length];
+    const sender = official(other.url, { path: "/recovery/", transports: ["websocket"] });
+    await connected(sender);
+    const got = collect(s, "room-bcast");
+    const id = s.id;
+    await ask(sender, "bcast-room", "trimmed", 0);
+    await until(() => got.length === 1, "the first event", 5000);
+    // Everything the stream held goes, the client's offset included.
+    const trimmed = await redisCommand(cluster.redis.port, "XTRIM", `${cluster.prefix}-recovery:stream:/`, "MAXLEN", "0");
+    assert.match(trimmed, /^:\d+$/);
+    cluster.nodes[owner].proc.signal("SIGKILL");
+    try {
+      const back = new Promise((resolve) => s.once("connect", resolve));
+      await ask(sender, "bcast-room", "trimmed", 1);
+      await back;
+      assert.equal(s.recovered, false, "not recovered");
+      assert.notEqual(s.id, id, "a new socket");
+      await ask(sender, "bcast-room", "trimmed", 2);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(got, [0], "nothing replayed, and the new socket is in no room");
+    } finally {
+      s.disconnect();
+      sender.disconnect();
+      await cluster.restartNode(owner);
+      tags[owner] = {
+        sio: await whoami(cluster.nodes[owner].url),
+        recovery: await whoami(cluster.nodes[owner].url, { path: "/recovery/" }),
+      };
+    }
+  });
 });

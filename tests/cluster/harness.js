@@ -104,6 +104,24 @@ export async function startRedis(port) {
   return { port, url: `redis://127.0.0.1:${port}/`, proc, stop: () => proc.stop(), kill: () => proc.stop("SIGKILL") };
 }
 
+/** Sends one command to redis-server on `port`; resolves to the first line of its reply. */
+export function redisCommand(port, ...args) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host: "127.0.0.1", port });
+    const body = `*${args.length}\r\n` + args.map((a) => `$${Buffer.byteLength(String(a))}\r\n${a}\r\n`).join("");
+    let reply = "";
+    sock.once("error", reject);
+    sock.on("data", (d) => {
+      reply += d.toString();
+      if (reply.includes("\r\n")) {
+        sock.destroy();
+        resolve(reply.split("\r\n")[0]);
+      }
+    });
+    sock.write(body);
+  });
+}
+
 /** Starts one conformance node on `port` joined to `redisUrl`. */
 export async function startNode(redisUrl, port, prefix) {
   port ??= await freePort();

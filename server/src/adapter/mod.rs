@@ -171,6 +171,27 @@ impl ClusterSession {
 pub type RemoteAcks = BoxStream<'static, (Sid, Result<Payload, AckError>)>;
 
 /// Why a request to the other nodes of a cluster failed.
+///
+/// ```
+/// use ferrio::adapter::RequestError;
+///
+/// # async fn demo(io: ferrio::Io) {
+/// let ids: Vec<String> = match io.fetch_sockets().await {
+///     Ok(sockets) => sockets.iter().map(|s| s.id().to_owned()).collect(),
+///     // A stalled node: use what the others said.
+///     Err(RequestError::Timeout { partial, .. }) => {
+///         tracing::warn!(answered = partial.len(), "a node did not answer");
+///         Vec::new()
+///     }
+///     // Redis is down: try again later.
+///     Err(err) => {
+///         tracing::warn!(%err, "cannot list the sockets now");
+///         Vec::new()
+///     }
+/// };
+/// # let _ = ids;
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RequestError {
@@ -197,6 +218,37 @@ pub enum RequestError {
 /// Room membership and broadcast targeting for one namespace, and, in a cluster, the link to
 /// the other nodes (see the module docs). Only the local index must be implemented: the
 /// cluster methods default to a single node.
+///
+/// An adapter that keeps the in-memory index and watches what would go to other nodes:
+///
+/// ```
+/// use ferrio::adapter::{Adapter, BroadcastOptions, LocalAdapter, Outbound, Room};
+/// use ferrio::engine::Sid;
+/// use ferrio::Ferrio;
+///
+/// #[derive(Default)]
+/// struct Watched(LocalAdapter);
+///
+/// impl Adapter for Watched {
+///     fn add_socket(&self, sid: &Sid) { self.0.add_socket(sid) }
+///     fn join(&self, sid: &Sid, rooms: &[Room]) { self.0.join(sid, rooms) }
+///     fn leave(&self, sid: &Sid, rooms: &[Room]) { self.0.leave(sid, rooms) }
+///     fn remove_socket(&self, sid: &Sid) { self.0.remove_socket(sid) }
+///     fn socket_rooms(&self, sid: &Sid) -> Vec<Room> { self.0.socket_rooms(sid) }
+///     fn rooms(&self) -> Vec<Room> { self.0.rooms() }
+///     fn select(&self, opts: &BroadcastOptions) -> Vec<Sid> { self.0.select(opts) }
+///
+///     fn publish(&self, op: Outbound<'_>) {
+///         if let Outbound::Event { opts, frames, .. } = op {
+///             tracing::debug!(rooms = ?opts.rooms, frames = frames.len(), "an event for other nodes");
+///         }
+///     }
+/// }
+///
+/// let (_layer, io) = Ferrio::builder().adapter(Watched::default).build_layer();
+/// io.to("lobby").emit("hello", &1)?;
+/// # Ok::<(), ferrio::BroadcastError>(())
+/// ```
 pub trait Adapter: Send + Sync + 'static {
     /// A socket joined the namespace.
     fn add_socket(&self, sid: &Sid);

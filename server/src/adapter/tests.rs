@@ -117,7 +117,7 @@ async fn linked_nodes_share_broadcasts_rooms_and_requests() {
 
     // A broadcast on a reaches b's client; a local one does not.
     a.io.local().emit("only-a", &1).expect("sent");
-    a.io.emit("hello", &"from a").expect("sent");
+    a.io.emit("hello", "from a").expect("sent");
     assert_eq!(b.poll(&sid_b).await, r#"42["hello","from a"]"#);
 
     // A remote join, then a room broadcast.

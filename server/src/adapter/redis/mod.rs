@@ -87,6 +87,19 @@ pub struct RedisConfig {
 impl RedisConfig {
     /// Redis at `url` (`redis://host:port/db`), this node taking forwarded requests at
     /// `node_address` (where the other nodes can reach it: its listener's address).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use ferrio::adapter::redis::RedisConfig;
+    ///
+    /// let me: std::net::SocketAddr = "10.0.0.7:3000".parse()?;
+    /// let config = RedisConfig::new("redis://10.0.0.2:6379/", me)
+    ///     .prefix("chat")
+    ///     .request_timeout(Duration::from_secs(2))
+    ///     .stream_max_age(Duration::from_secs(600));
+    /// # let _ = config;
+    /// # Ok::<(), std::net::AddrParseError>(())
+    /// ```
     pub fn new(url: impl Into<String>, node_address: SocketAddr) -> Self {
         RedisConfig {
             url: url.into(),
