@@ -172,10 +172,26 @@ impl FerrioBuilder {
         self
     }
 
-    /// A hook that may refuse handshakes (403, code 4).
-    pub fn allow_request<F>(mut self, hook: F) -> Self
+    /// A hook that may refuse handshakes (403, code 4) before any session exists, as
+    /// Socket.IO's `allowRequest`: it reads what it needs from the request (headers, cookies,
+    /// extensions a layer in front inserted) and returns a future, which may await. See
+    /// [`EngineConfigBuilder::allow_request`].
+    ///
+    /// ```
+    /// use ferrio::Ferrio;
+    ///
+    /// # async fn origin_is_known(_: Option<String>) -> bool { true }
+    /// let (_layer, _io) = Ferrio::builder()
+    ///     .allow_request(|parts| {
+    ///         let origin = parts.headers.get("origin").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    ///         async move { if origin_is_known(origin).await { Ok(()) } else { Err("unknown origin".into()) } }
+    ///     })
+    ///     .build_layer();
+    /// ```
+    pub fn allow_request<F, Fut>(mut self, hook: F) -> Self
     where
-        F: Fn(&http::request::Parts) -> Result<(), String> + Send + Sync + 'static,
+        F: Fn(&http::request::Parts) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<(), String>> + Send + 'static,
     {
         self.engine = self.engine.allow_request(hook);
         self
@@ -240,8 +256,9 @@ impl FerrioBuilder {
 
     /// Bounds of the backlog of one socket's events waiting for a handler slot (see
     /// [`max_concurrent_handlers`](Self::max_concurrent_handlers)): at most `max_calls`
-    /// handler calls (an event with an [`on_any`](crate::Socket::on_any) handler and its own
-    /// makes two) and `max_bytes` of events as received. An event past either bound closes the
+    /// handler calls (one per listener: an event with an [`on_any`](crate::Socket::on_any)
+    /// listener and one of its own makes two; socket middleware make one) and `max_bytes` of
+    /// events as received. An event past either bound closes the
     /// connection; one event alone is always let in. Defaults 1024 calls, 16 MiB.
     pub fn handler_backlog(mut self, max_calls: usize, max_bytes: usize) -> Self {
         self.handler_backlog = (max_calls, max_bytes);
@@ -367,6 +384,7 @@ impl FerrioBuilder {
         let registry = Registry::new(config, self.state, self.adapter);
         let (layer, engine) =
             EngineIo::with_handler(engine, Arc::new(SocketIoHandler(registry.clone())));
+        let _ = registry.engine.set(engine.clone());
         let io = Io::new(registry, engine);
         io.ns("/", || async {});
         (layer, io)

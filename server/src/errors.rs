@@ -114,3 +114,73 @@ impl From<String> for ConnectError {
         ConnectError::new(message)
     }
 }
+
+/// Why a socket middleware (see [`Socket::use_middleware`](crate::Socket::use_middleware))
+/// refused an event: the event's listeners do not run, and when the client asked for an
+/// acknowledgement it gets this error as the acknowledgement's one argument,
+/// `{"message": …, "data": …}` (`data` only when set).
+///
+/// ```
+/// use ferrio::EventError;
+///
+/// let err = EventError::new("forbidden").with_data(serde_json::json!({"event": "admin:reset"}));
+/// assert_eq!(err.message(), "forbidden");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventError {
+    message: String,
+    data: Option<serde_json::Value>,
+}
+
+impl EventError {
+    /// A refusal with this message.
+    pub fn new(message: impl Into<String>) -> Self {
+        EventError { message: message.into(), data: None }
+    }
+
+    /// Adds the `data` the client receives with the error.
+    pub fn with_data(mut self, data: serde_json::Value) -> Self {
+        self.data = Some(data);
+        self
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The data, if any.
+    pub fn data(&self) -> Option<&serde_json::Value> {
+        self.data.as_ref()
+    }
+
+    /// The acknowledgement's arguments: `[{"message": …, "data": …}]`.
+    pub(crate) fn to_payload(&self) -> crate::Payload {
+        let mut object = serde_json::Map::new();
+        object.insert("message".to_owned(), serde_json::Value::String(self.message.clone()));
+        if let Some(data) = &self.data {
+            object.insert("data".to_owned(), data.clone());
+        }
+        crate::Payload { args: vec![serde_json::Value::Object(object)], attachments: Vec::new() }
+    }
+}
+
+impl std::fmt::Display for EventError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for EventError {}
+
+impl From<&str> for EventError {
+    fn from(message: &str) -> Self {
+        EventError::new(message)
+    }
+}
+
+impl From<String> for EventError {
+    fn from(message: String) -> Self {
+        EventError::new(message)
+    }
+}

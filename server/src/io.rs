@@ -74,6 +74,64 @@ impl Io {
         self.registry.paths()
     }
 
+    /// The socket of the main namespace `/` with id `sid` (as the client knows it:
+    /// `socket.id`), if connected. For another namespace: `io.of(path)?.get_socket(sid)`.
+    ///
+    /// ```
+    /// use ferrio::Io;
+    ///
+    /// fn notify(io: &Io, id: &str) {
+    ///     if let Some(socket) = io.get_socket(id) {
+    ///         let _ = socket.emit("notice", "you have mail");
+    ///     }
+    /// }
+    /// ```
+    pub fn get_socket<Q: std::borrow::Borrow<str> + ?Sized>(
+        &self,
+        sid: &Q,
+    ) -> Option<crate::Socket> {
+        let ns = self.registry.get("/")?;
+        let socket = ns.sockets.get(sid.borrow()).map(|s| s.value().clone());
+        socket
+    }
+
+    /// The rooms with at least one socket of the main namespace `/` (each socket's own room,
+    /// named after its id, is not listed). For another namespace: `io.of(path)?.rooms()`.
+    ///
+    /// ```
+    /// use ferrio::{Ferrio, Socket};
+    ///
+    /// let (_layer, io) = Ferrio::builder().build_layer();
+    /// io.ns("/", |socket: Socket| async move { socket.join("lobby") });
+    /// assert!(io.rooms().is_empty(), "no socket yet");
+    /// ```
+    pub fn rooms(&self) -> Vec<crate::adapter::Room> {
+        self.registry.get("/").map(|ns| ns.adapter.rooms()).unwrap_or_default()
+    }
+
+    /// Removes the namespace at `path` (a registered one, or a child of a dynamic namespace)
+    /// and disconnects its sockets: each client gets a DISCONNECT (reason `io server
+    /// disconnect`, so it does not reconnect by itself) and each socket's disconnect handlers
+    /// run. Clients connecting to `path` afterwards get "Invalid namespace", unless it is
+    /// registered again (or a dynamic namespace matches it). Returns whether there was one.
+    ///
+    /// ```
+    /// use ferrio::{Ferrio, Socket};
+    ///
+    /// let (_layer, io) = Ferrio::builder().build_layer();
+    /// io.ns("/beta", |_socket: Socket| async {});
+    /// assert!(io.delete_ns("/beta"));
+    /// assert!(io.of("/beta").is_none());
+    /// ```
+    pub fn delete_ns(&self, path: &str) -> bool {
+        let Some(ns) = self.registry.remove(&normalize(path)) else { return false };
+        let sockets: Vec<crate::Socket> = ns.sockets.iter().map(|s| s.value().clone()).collect();
+        for socket in sockets {
+            socket.disconnect();
+        }
+        true
+    }
+
     #[cfg(test)]
     pub(crate) fn registry(&self) -> &Registry {
         &self.registry

@@ -5,21 +5,65 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::binary::{deserialize_with_attachments, serialize_with_attachments};
+use crate::binary::{deserialize_args, serialize_args, serialize_with_attachments};
 
 /// The arguments of an event or ack: JSON values in which binary data stands as
 /// `{"_placeholder":true,"num":N}`, and the attachments those placeholders point to.
 ///
 /// Handlers receive it with the [`Payload`] extractor when they want the raw arguments (to
-/// forward them unchanged, say); emitting a `Payload` sends exactly these arguments.
+/// forward them unchanged, say); emitting a `Payload` sends exactly these arguments. Build one
+/// to choose the arguments at run time — [`arg`](Self::arg) appends one argument, whatever its
+/// type:
 ///
 /// ```
 /// use ferrio::Payload;
 ///
-/// let p = Payload::new().arg(&"hello")?.arg(&42)?;
-/// assert_eq!(p.args, vec![serde_json::json!("hello"), serde_json::json!(42)]);
+/// let p = Payload::new().arg(&"hello")?.arg(&42)?.arg(&(1, 2))?;
+/// assert_eq!(p.args, vec![serde_json::json!("hello"), serde_json::json!(42), serde_json::json!([1, 2])]);
 /// let (word, n): (String, u32) = p.deserialize()?;
 /// assert_eq!((word.as_str(), n), ("hello", 42));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+///
+/// # Which values are several arguments
+///
+/// `emit`, `emit_with_ack` and `Ack::send` take any serde value and follow socketioxide's rule
+/// ([`Payload::from_data`]): a **tuple**, a tuple struct or a **fixed-size array** is several
+/// arguments, one per element; anything else — a `Vec`, a slice, a struct, a string, a
+/// number… — is **one** argument. Reading goes the same way ([`Payload::deserialize`], the
+/// [`Data`](crate::extract::Data) extractor): a tuple type takes the arguments in order, any
+/// other type the first one.
+///
+/// | Rust | arguments on the wire | JavaScript listener |
+/// |---|---|---|
+/// | `emit("e", &"hi")` | `["e","hi"]` | `(text) => …` |
+/// | `emit("e", &("hi", 2))` | `["e","hi",2]` | `(text, n) => …` |
+/// | `emit("e", &[1, 2, 3])` | `["e",1,2,3]` | `(a, b, c) => …` |
+/// | `emit("e", &vec![1, 2, 3])` | `["e",[1,2,3]]` | `(list) => …` |
+/// | `emit("e", &[1, 2, 3][..])` | `["e",[1,2,3]]` | `(list) => …` |
+/// | `emit("e", &([1, 2, 3],))` | `["e",[1,2,3]]` | `(list) => …` |
+/// | `emit("e", &())` | `["e",null]` | `(nothing) => …` |
+/// | `emit("e", Payload::new())` | `["e"]` | `() => …` |
+///
+/// So to send an array as the only argument, send a `Vec` or a slice, or wrap it in a
+/// one-element tuple. Byte strings — [`Binary`](crate::Binary), `bytes::Bytes`, a `Vec<u8>`
+/// with `#[serde(with = "serde_bytes")]` — travel as binary attachments wherever they sit,
+/// and are read back from them (a plain `Vec<u8>` is an array of numbers, as in serde_json).
+/// Inside a type serde buffers before reading it (`#[serde(untagged)]` enums,
+/// `#[serde(flatten)]` fields), only `Binary` reads its attachment back.
+///
+/// ```
+/// use ferrio::Payload;
+/// use serde_json::json;
+///
+/// assert_eq!(Payload::from_data(&("hi", 2))?.args, vec![json!("hi"), json!(2)]);
+/// assert_eq!(Payload::from_data(&vec![1, 2])?.args, vec![json!([1, 2])]);
+///
+/// let two = Payload::from_data(&("hi", 2))?;
+/// let first: String = two.deserialize()?; // not a tuple: the first argument
+/// let both: (String, Option<u8>, Option<u8>) = two.deserialize()?; // a missing one is null
+/// assert_eq!(first, "hi");
+/// assert_eq!(both, ("hi".to_owned(), Some(2), None));
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -36,25 +80,29 @@ impl Payload {
         Self::default()
     }
 
-    /// A payload of one argument.
+    /// The arguments `emit` sends for `data`: the elements of a tuple, a tuple struct or a
+    /// fixed-size array, or `data` itself as the only argument (see [which values are several
+    /// arguments](Payload#which-values-are-several-arguments)).
     pub fn from_data<T: Serialize + ?Sized>(data: &T) -> Result<Self, serde_json::Error> {
-        Payload::new().arg(data)
+        let mut payload = Payload::new();
+        serialize_args(data, &mut payload.args, &mut payload.attachments)?;
+        Ok(payload)
     }
 
-    /// Appends an argument; [`Binary`](crate::Binary) values inside it become attachments.
+    /// Appends `data` as one argument, whatever its type (a tuple too); byte strings inside
+    /// it become attachments.
     pub fn arg<T: Serialize + ?Sized>(mut self, data: &T) -> Result<Self, serde_json::Error> {
         let value = serialize_with_attachments(data, &mut self.attachments)?;
         self.args.push(value);
         Ok(self)
     }
 
-    /// Reads the arguments as `T`: a single argument is read as `T` itself, several (or none)
-    /// as a sequence, so a tuple type takes them in order.
+    /// Reads the arguments as `T`: a tuple type (or tuple struct, or fixed-size array) takes
+    /// them in order — a missing one reads as `null`, extra ones are ignored — and any other
+    /// type reads the first argument (`null` when there is none). Placeholders are resolved
+    /// against the attachments.
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        match self.args.as_slice() {
-            [single] => deserialize_with_attachments(single, &self.attachments),
-            many => deserialize_with_attachments(&Value::Array(many.to_vec()), &self.attachments),
-        }
+        deserialize_args(&self.args, &self.attachments)
     }
 
     /// Splits a decoded event's data (`["name", args…]`) into its name and payload.
@@ -101,7 +149,9 @@ impl Payload {
     }
 }
 
-/// What can be emitted: any serde type (one argument) or a [`Payload`] (its arguments as is).
+/// What can be emitted: a reference to any serde value (a tuple or a fixed-size array is
+/// several arguments, anything else one: see [`Payload`]), or a [`Payload`] (its arguments as
+/// they are).
 pub trait IntoPayload {
     /// Converts into the arguments to send.
     fn into_payload(self) -> Result<Payload, serde_json::Error>;
@@ -120,7 +170,8 @@ impl IntoPayload for Payload {
 }
 
 /// What an acknowledgement's arguments convert into: any serde type (read as
-/// [`Payload::deserialize`] does), or the raw [`Payload`].
+/// [`Payload::deserialize`] does: a tuple takes the arguments in order, another type the
+/// first one), or the raw [`Payload`].
 pub trait FromPayload: Sized {
     /// Converts the arguments.
     fn from_payload(payload: Payload) -> Result<Self, serde_json::Error>;

@@ -17,15 +17,16 @@ use crate::engine::lock::{lock, read, write};
 use crate::engine::{EngineSocket, HandshakeRequest, QueueError, Sid, TransportKind};
 use crate::errors::{AckError, SendError};
 use crate::handler::{
-    boxed_disconnect_handler, boxed_event_handler, run_inline, BoxedDisconnectHandler,
-    BoxedEventHandler, Call, DisconnectHandler, EventHandler, EventParts, HandlerLimit, Overflow,
+    boxed_disconnect_handler, boxed_event_handler, boxed_event_middleware, run_inline,
+    BoxedDisconnectHandler, BoxedEventHandler, BoxedEventMiddleware, Call, DisconnectHandler,
+    EventHandler, EventMiddleware, EventParts, EventPayload, HandlerLimit, Overflow,
 };
 use crate::namespace::{ChildLease, Namespace};
 use crate::operators::{BroadcastOperators, RoomParam};
 use crate::payload::IntoPayload;
 use crate::recent_calls::{CallState, RecentCalls};
 use crate::recovery::Saved;
-use crate::{ack, DisconnectReason, Payload};
+use crate::{ack, DisconnectReason, EventError, Payload};
 
 /// A client connected to a namespace. Cheap to clone; every clone is the same socket.
 ///
@@ -51,11 +52,47 @@ pub struct Socket(pub(crate) Arc<SocketInner>);
 /// and the client's recent calls.
 type Calls = (Arc<ack::PendingAcks>, Arc<Mutex<RecentCalls>>);
 
-/// A socket's event handlers: by event name, and the one for every event (`on_any`).
+/// One listener of an event (or of every event).
+#[derive(Clone)]
+struct Listener {
+    handler: BoxedEventHandler,
+    /// Removed before its first call ([`Socket::once`]).
+    once: bool,
+}
+
+/// A socket's listeners and middleware. Each list is copied on write, so a dispatch takes
+/// its snapshot with one reference count.
 #[derive(Default)]
 struct EventHandlers {
-    by_event: HashMap<String, BoxedEventHandler>,
-    any: Option<BoxedEventHandler>,
+    by_event: HashMap<String, Arc<[Listener]>>,
+    any: Option<Arc<[Listener]>>,
+    /// Run for events without a listener of their own.
+    fallback: Option<Arc<[Listener]>>,
+    middleware: Option<Middleware>,
+}
+
+/// A socket's middleware, in order.
+type Middleware = Arc<[BoxedEventMiddleware]>;
+
+/// `list` with `item` appended.
+fn appended<T: Clone>(list: Option<&Arc<[T]>>, item: T) -> Arc<[T]> {
+    list.map(|list| list.iter())
+        .into_iter()
+        .flatten()
+        .cloned()
+        .chain(std::iter::once(item))
+        .collect()
+}
+
+/// `list` without its once-listeners; `None` when nothing is left.
+fn without_once(list: &[Listener]) -> Option<Arc<[Listener]>> {
+    let kept: Arc<[Listener]> = list.iter().filter(|l| !l.once).cloned().collect();
+    (!kept.is_empty()).then_some(kept)
+}
+
+/// Whether `list` holds a once-listener.
+fn has_once(list: Option<&Arc<[Listener]>>) -> bool {
+    list.is_some_and(|list| list.iter().any(|l| l.once))
 }
 
 pub(crate) struct SocketInner {
@@ -64,7 +101,8 @@ pub(crate) struct SocketInner {
     pub(crate) engine: EngineSocket,
     auth: Value,
     handlers: RwLock<EventHandlers>,
-    disconnect_handler: Mutex<Option<BoxedDisconnectHandler>>,
+    disconnecting_handlers: Mutex<Vec<BoxedDisconnectHandler>>,
+    disconnect_handlers: Mutex<Vec<BoxedDisconnectHandler>>,
     /// The acknowledgements the server waits for (kept with the socket for recovery).
     pub(crate) acks: Arc<ack::PendingAcks>,
     /// The events with acknowledgement the client sent lately, so a retry runs once.
@@ -153,7 +191,8 @@ impl Socket {
             engine,
             auth,
             handlers: RwLock::new(EventHandlers::default()),
-            disconnect_handler: Mutex::new(None),
+            disconnecting_handlers: Mutex::new(Vec::new()),
+            disconnect_handlers: Mutex::new(Vec::new()),
             acks,
             recent,
             connected: AtomicBool::new(false),
@@ -190,7 +229,10 @@ impl Socket {
         &self.0.auth
     }
 
-    /// The HTTP request that opened the connection: headers, query, URI, peer address.
+    /// The HTTP request that opened the connection (Socket.IO's `socket.handshake` and
+    /// `socket.request`, socketioxide's `req_parts`): headers, URL and query, peer address,
+    /// extensions an HTTP layer inserted, time, TLS flag. The auth payload is
+    /// [`auth`](Self::auth).
     pub fn handshake(&self) -> &HandshakeRequest {
         self.0.engine.handshake()
     }
@@ -210,21 +252,80 @@ impl Socket {
         &self.0.engine
     }
 
-    /// Calls `handler` for each `event` the client emits; replaces an earlier handler of the
-    /// same event.
+    /// Adds a listener: `handler` runs for each `event` the client emits. As Socket.IO's
+    /// `socket.on`, a second `on` for the same event **adds** a listener, it does not replace
+    /// the first: the listeners run in the order they were added, each once it has a handler
+    /// slot, and each gets an [`Ack`](crate::extract::Ack) — the first to send it answers the
+    /// client, the others' sends do nothing. [`off`](Self::off) removes them.
+    ///
+    /// ```
+    /// use ferrio::extract::{Ack, Data};
+    /// use ferrio::{Ferrio, Socket};
+    ///
+    /// let (_layer, io) = Ferrio::builder().build_layer();
+    /// io.ns("/", |socket: Socket| async move {
+    ///     socket.on("chat", |Data(text): Data<String>| async move {
+    ///         tracing::info!(text, "chat");
+    ///     });
+    ///     // Runs too, after the first; its ack answers the client.
+    ///     socket.on("chat", |socket: Socket, Data(text): Data<String>, ack: Ack| async move {
+    ///         let _ = socket.broadcast().emit("chat", &text);
+    ///         let _ = ack.send("delivered");
+    ///     });
+    /// });
+    /// ```
     pub fn on<H, T>(&self, event: impl Into<String>, handler: H)
     where
         H: EventHandler<T>,
         T: 'static,
     {
-        let mut handlers = write(&self.0.handlers);
-        handlers.by_event.insert(event.into(), boxed_event_handler(handler));
+        self.add_listener(Some(event.into()), boxed_event_handler(handler), false);
     }
 
-    /// Calls `handler` for every event the client emits, before the event's own handler (as
-    /// Socket.IO's `onAny`); replaces an earlier one. The [`Event`](crate::extract::Event)
-    /// extractor gives the name. It gets the client's acknowledgement only when the event has
-    /// no handler of its own.
+    /// Adds a listener that runs for the next `event` only (Socket.IO's `socket.once`): it is
+    /// removed before it runs.
+    ///
+    /// ```
+    /// use ferrio::extract::Data;
+    /// use ferrio::Socket;
+    ///
+    /// fn register(socket: &Socket) {
+    ///     socket.once("hello", |socket: Socket, Data(name): Data<String>| async move {
+    ///         socket.insert_extension(name);
+    ///     });
+    /// }
+    /// ```
+    pub fn once<H, T>(&self, event: impl Into<String>, handler: H)
+    where
+        H: EventHandler<T>,
+        T: 'static,
+    {
+        self.add_listener(Some(event.into()), boxed_event_handler(handler), true);
+    }
+
+    /// Removes every listener of `event` (Socket.IO's `socket.off(event)` or
+    /// `removeAllListeners(event)`); returns whether there was one. Listeners added with
+    /// [`on_any`](Self::on_any) stay: see [`off_any`](Self::off_any).
+    ///
+    /// ```
+    /// use ferrio::Socket;
+    ///
+    /// fn stop_listening(socket: &Socket) {
+    ///     socket.on("typing", || async {});
+    ///     assert!(socket.off("typing"));
+    ///     assert!(!socket.off("typing"));
+    /// }
+    /// ```
+    pub fn off(&self, event: &str) -> bool {
+        let removed = write(&self.0.handlers).by_event.remove(event);
+        removed.is_some()
+    }
+
+    /// Adds a listener for every event the client emits (as Socket.IO's `onAny`), run before
+    /// the event's own listeners and before the [socket middleware](Self::use_middleware).
+    /// The [`Event`](crate::extract::Event) extractor gives the name. Like every listener it
+    /// gets the [`Ack`](crate::extract::Ack) too: the first listener to send it answers.
+    /// [`off_any`](Self::off_any) removes these listeners.
     ///
     /// ```
     /// use ferrio::extract::Event;
@@ -242,27 +343,209 @@ impl Socket {
         H: EventHandler<T>,
         T: 'static,
     {
-        write(&self.0.handlers).any = Some(boxed_event_handler(handler));
+        self.add_listener(None, boxed_event_handler(handler), false);
     }
 
-    /// Calls `handler` once when the socket disconnects, with the reason.
+    /// Removes every listener added with [`on_any`](Self::on_any) (Socket.IO's `offAny()`);
+    /// returns whether there was one.
+    ///
+    /// ```
+    /// use ferrio::extract::Event;
+    /// use ferrio::Socket;
+    ///
+    /// fn trace_until_login(socket: &Socket) {
+    ///     socket.on_any(|Event(name): Event| async move { tracing::debug!(name, "event") });
+    ///     socket.once("login", |socket: Socket| async move {
+    ///         socket.off_any();
+    ///     });
+    /// }
+    /// ```
+    pub fn off_any(&self) -> bool {
+        let removed = write(&self.0.handlers).any.take();
+        removed.is_some()
+    }
+
+    /// Adds a listener for the events that have no listener of their own (socketioxide's
+    /// `on_fallback`, a "404 handler"), run after the [middleware](Self::use_middleware) as an
+    /// event's own listener would be; it gets the [`Ack`](crate::extract::Ack), and the
+    /// [`Event`](crate::extract::Event) extractor gives the name. Several run in the order
+    /// they were added.
+    ///
+    /// ```
+    /// use ferrio::extract::{Ack, Event};
+    /// use ferrio::Socket;
+    ///
+    /// fn register(socket: &Socket) {
+    ///     socket.on("known", || async {});
+    ///     socket.on_fallback(|Event(name): Event, ack: Ack| async move {
+    ///         let _ = ack.send(&format!("unknown event {name}"));
+    ///     });
+    /// }
+    /// ```
+    pub fn on_fallback<H, T>(&self, handler: H)
+    where
+        H: EventHandler<T>,
+        T: 'static,
+    {
+        let listener = Listener { handler: boxed_event_handler(handler), once: false };
+        let mut handlers = write(&self.0.handlers);
+        handlers.fallback = Some(appended(handlers.fallback.as_ref(), listener));
+    }
+
+    /// Adds a socket middleware (Socket.IO's `socket.use`): an async function run for every
+    /// event the client emits, before the event's listeners (and after the
+    /// [`on_any`](Self::on_any) ones, as in Socket.IO). Middleware run in the order they were
+    /// added; each takes [`FromEvent`](crate::handler::FromEvent) extractors
+    /// ([`Event`](crate::extract::Event), [`Data`](crate::extract::Data),
+    /// [`Payload`](crate::Payload), [`Socket`], [`State`](crate::extract::State)…) and returns
+    /// `Result<(), E>` with `E: Into<`[`EventError`]`>`.
+    ///
+    /// An `Err` refuses the event: its listeners do not run, the next middleware neither, and
+    /// when the client asked for an acknowledgement it is answered with the error,
+    /// `{"message": …, "data": …}` (Socket.IO would leave the client waiting and emit `error`
+    /// on the server's socket instead). A middleware whose extractors fail refuses the event
+    /// the same way. A middleware that awaits lets later events of the socket overtake the
+    /// one it holds, as in Socket.IO.
+    ///
+    /// ```
+    /// use ferrio::extract::{Event, MaybeExtension};
+    /// use ferrio::{EventError, Ferrio, Socket};
+    ///
+    /// #[derive(Clone)]
+    /// struct Admin;
+    ///
+    /// let (_layer, io) = Ferrio::builder().build_layer();
+    /// io.ns("/", |socket: Socket| async move {
+    ///     socket.use_middleware(|Event(name): Event, MaybeExtension(admin): MaybeExtension<Admin>| async move {
+    ///         if name.starts_with("admin:") && admin.is_none() {
+    ///             return Err(EventError::new("forbidden"));
+    ///         }
+    ///         Ok(())
+    ///     });
+    ///     socket.on("admin:reset", || async { /* only admins get here */ });
+    /// });
+    /// ```
+    pub fn use_middleware<M, T>(&self, middleware: M)
+    where
+        M: EventMiddleware<T>,
+        T: 'static,
+    {
+        let middleware = boxed_event_middleware(middleware);
+        let mut handlers = write(&self.0.handlers);
+        handlers.middleware = Some(appended(handlers.middleware.as_ref(), middleware));
+    }
+
+    fn add_listener(&self, event: Option<String>, handler: BoxedEventHandler, once: bool) {
+        let mut handlers = write(&self.0.handlers);
+        let listener = Listener { handler, once };
+        match event {
+            Some(event) => {
+                let list = appended(handlers.by_event.get(&event), listener);
+                handlers.by_event.insert(event, list);
+            }
+            None => handlers.any = Some(appended(handlers.any.as_ref(), listener)),
+        }
+    }
+
+    /// Adds a handler run once when the socket disconnects, after it left its rooms (as
+    /// Socket.IO's `socket.on("disconnect")`); handlers run in the order they were added. Its
+    /// arguments are [`FromDisconnect`](crate::handler::FromDisconnect) extractors:
+    /// [`Socket`], [`DisconnectReason`], [`State`](crate::extract::State),
+    /// [`Extension`](crate::extract::Extension)… To tell the socket's rooms it left, use
+    /// [`on_disconnecting`](Self::on_disconnecting).
+    ///
+    /// ```
+    /// use ferrio::extract::{Extension, State};
+    /// use ferrio::{DisconnectReason, Socket};
+    ///
+    /// #[derive(Clone)]
+    /// struct Username(String);
+    /// #[derive(Clone)]
+    /// struct Presence;
+    ///
+    /// fn register(socket: &Socket) {
+    ///     // Not called for a socket without a `Username` extension.
+    ///     socket.on_disconnect(
+    ///         |socket: Socket, Extension(Username(name)): Extension<Username>, reason: DisconnectReason, State(_presence): State<Presence>| async move {
+    ///             let _ = socket.broadcast().emit("user left", &(name, reason.as_str()));
+    ///         },
+    ///     );
+    /// }
+    /// ```
     pub fn on_disconnect<H, T>(&self, handler: H)
     where
         H: DisconnectHandler<T>,
         T: 'static,
     {
-        *lock(&self.0.disconnect_handler) = Some(boxed_disconnect_handler(handler));
+        lock(&self.0.disconnect_handlers).push(boxed_disconnect_handler(handler));
     }
 
-    /// Emits `event` to this client with `data` as its argument (a [`Payload`] for several).
-    /// With connection state recovery on, an event sent while the connection is closing is
-    /// kept all the same: it succeeds, and a client that comes back gets it.
-    /// Fails with [`SendError::Disconnected`] once the socket left its namespace.
+    /// Adds a handler run once when the socket is about to disconnect, while it is still in
+    /// its rooms (Socket.IO's `socket.on("disconnecting")`): what it does before its first
+    /// `.await` sees [`rooms`](Self::rooms) as they were, and its broadcasts to them
+    /// (`socket.to(room)`) reach the others. The client itself is gone by then:
+    /// [`connected`](Self::connected) is already false and emits to it fail. Handlers run in
+    /// the order they were added, before the [disconnect](Self::on_disconnect) ones, with the
+    /// same extractors.
+    ///
+    /// ```
+    /// use ferrio::{DisconnectReason, Socket};
+    ///
+    /// fn register(socket: &Socket) {
+    ///     socket.on_disconnecting(|socket: Socket, reason: DisconnectReason| async move {
+    ///         for room in socket.rooms() {
+    ///             let _ = socket.to(room).emit("user left", &(socket.id().as_str(), reason.as_str()));
+    ///         }
+    ///     });
+    /// }
+    /// ```
+    pub fn on_disconnecting<H, T>(&self, handler: H)
+    where
+        H: DisconnectHandler<T>,
+        T: 'static,
+    {
+        lock(&self.0.disconnecting_handlers).push(boxed_disconnect_handler(handler));
+    }
+
+    /// Emits `event` to this client with `data` as its arguments: a tuple (or fixed-size
+    /// array) is several, anything else one (see [`Payload`] for the rule and for building
+    /// arguments at run time). Fails with [`SendError::Disconnected`] once the socket left
+    /// its namespace. With connection state recovery on, an event sent while the connection
+    /// is closing is kept all the same: it succeeds, and a client that comes back gets it.
+    ///
+    /// ```
+    /// use ferrio::{Payload, SendError, Socket};
+    ///
+    /// fn greet(socket: &Socket) -> Result<(), SendError> {
+    ///     socket.emit("hello", "world")?; // ["hello","world"]
+    ///     socket.emit("point", &(3, 4))?; // ["point",3,4]
+    ///     socket.emit("list", &vec![3, 4])?; // ["list",[3,4]]
+    ///     socket.emit("ping", Payload::new()) // ["ping"]
+    /// }
+    /// ```
     pub fn emit(&self, event: &str, data: impl IntoPayload) -> Result<(), SendError> {
+        self.emit_as(event, data, false)
+    }
+
+    /// [`emit`](Self::emit), dropping the event instead when `volatile` and the client is not
+    /// ready to take it now.
+    fn emit_as(
+        &self,
+        event: &str,
+        data: impl IntoPayload,
+        volatile: bool,
+    ) -> Result<(), SendError> {
         if !self.connected() {
             return Err(SendError::Disconnected);
         }
         let (data, attachments) = data.into_payload()?.into_event_data(event);
+        if volatile {
+            // Not kept for recovery either: it may be lost anyway.
+            if self.0.engine.is_idle() {
+                let _ = self.send_packet(&Packet::event(self.ns(), data, attachments, None));
+            }
+            return Ok(());
+        }
         self.send_event(data, attachments, None)
     }
 
@@ -309,9 +592,27 @@ impl Socket {
         self.emit_with_ack_timeout(event, data, self.0.ns.config.ack_timeout)
     }
 
-    /// Operators on this socket with an acknowledgement timeout of `timeout`.
-    pub fn timeout(&self, timeout: Duration) -> SocketWithTimeout<'_> {
-        SocketWithTimeout { socket: self, timeout }
+    /// Operators on this socket with an acknowledgement timeout of `timeout` (Socket.IO's
+    /// `socket.timeout(ms)`).
+    pub fn timeout(&self, timeout: Duration) -> SocketOperators<'_> {
+        SocketOperators { socket: self, timeout: None, volatile: false }.timeout(timeout)
+    }
+
+    /// Operators on this socket whose events may be dropped (Socket.IO's `socket.volatile`):
+    /// an event is sent only if the client keeps up — nothing waits in its outbound queue —
+    /// and is otherwise dropped without an error, and it is not kept for [connection state
+    /// recovery](crate::FerrioBuilder::connection_state_recovery). For data where only the
+    /// latest value matters (positions, progress).
+    ///
+    /// ```
+    /// use ferrio::Socket;
+    ///
+    /// fn report(socket: &Socket, x: f32, y: f32) {
+    ///     let _ = socket.volatile().emit("position", &(x, y));
+    /// }
+    /// ```
+    pub fn volatile(&self) -> SocketOperators<'_> {
+        SocketOperators { socket: self, timeout: None, volatile: false }.volatile()
     }
 
     fn emit_with_ack_timeout<T>(
@@ -405,6 +706,13 @@ impl Socket {
         self.0.ns.state.get::<T>().cloned()
     }
 
+    /// The server's handle, while it runs.
+    pub(crate) fn io(&self) -> Option<crate::Io> {
+        let registry = self.0.ns.registry.upgrade()?;
+        let engine = registry.engine.get()?.clone();
+        Some(crate::Io::new(registry, engine))
+    }
+
     // ===== crate-internal =====
 
     /// Lets go of a socket that was never let in: its lease on its namespace goes (a dynamic
@@ -415,7 +723,8 @@ impl Socket {
         drop(child);
         self.0.running.close();
         *write(&self.0.handlers) = EventHandlers::default();
-        lock(&self.0.disconnect_handler).take();
+        lock(&self.0.disconnecting_handlers).clear();
+        lock(&self.0.disconnect_handlers).clear();
     }
 
     /// The socket was let in: its dynamic child namespace, if any, is shown from now on.
@@ -474,8 +783,9 @@ impl Socket {
         Ok(self.0.engine.send_frames(&frames)?)
     }
 
-    /// Runs the handlers of `event` (`bytes` long as received): the [`on_any`](Self::on_any)
-    /// one, then the event's own, each once it has a handler slot (see
+    /// Runs the listeners of `event` (`bytes` long as received): the [`on_any`](Self::on_any)
+    /// ones, then the [middleware](Self::use_middleware), then the event's own listeners, each
+    /// call once it has a handler slot (see
     /// [`FerrioBuilder::max_concurrent_handlers`](crate::FerrioBuilder::max_concurrent_handlers)).
     pub(crate) fn on_event(
         &self,
@@ -495,39 +805,183 @@ impl Socket {
                 }
             }
         }
-        let (any, handler) = {
+        // The common case, in one look under the lock: one listener, nothing before it.
+        let (only, any, middleware) = {
             let handlers = read(&self.0.handlers);
-            (handlers.any.clone(), handlers.by_event.get(&event).cloned())
+            let plain = handlers.any.is_none() && handlers.middleware.is_none();
+            let only = match handlers.by_event.get(&event).map(|list| &**list) {
+                Some([only]) if plain && !only.once => Some(only.handler.clone()),
+                _ => None,
+            };
+            (only, handlers.any.clone(), handlers.middleware.clone())
         };
-        let socket = self.clone();
-        let submitted = match (any, handler) {
-            (None, None) => {
-                tracing::trace!(sid = %self.0.id, event, "no handler for event");
-                Ok(())
+        let submitted = match only {
+            Some(handler) => {
+                let payload = EventPayload::Owned(payload);
+                let parts =
+                    EventParts { socket: self.clone(), event, payload, ack_id, ack_sent: None };
+                self.submit(handler, parts, bytes)
             }
-            (Some(only), None) | (None, Some(only)) => {
-                self.submit(only, EventParts { socket, event, payload, ack_id }, bytes)
+            None if any.is_none() && middleware.is_none() => {
+                self.dispatch(event, EventPayload::Owned(payload), ack_id, None, bytes)
             }
-            (Some(any), Some(handler)) => {
-                let parts = EventParts {
-                    socket: socket.clone(),
-                    event: event.clone(),
-                    payload: payload.clone(),
-                    ack_id: None,
-                };
-                self.submit(any, parts, bytes).and_then(|()| {
-                    self.submit(handler, EventParts { socket, event, payload, ack_id }, 0)
-                })
-            }
+            None => self.dispatch_through(event, payload, ack_id, (any, middleware), bytes),
         };
         if submitted.is_err() {
-            tracing::warn!(
-                sid = %self.0.id,
-                ns = %self.0.ns.path,
-                "the client sends events faster than its handlers finish and its backlog is full; closing the connection"
-            );
-            self.0.engine.close();
+            self.overflowed();
         }
+    }
+
+    /// [`on_event`](Self::on_event) with `on_any` listeners or middleware.
+    fn dispatch_through(
+        &self,
+        event: String,
+        payload: Payload,
+        ack_id: Option<u64>,
+        (any, middleware): (Option<Arc<[Listener]>>, Option<Middleware>),
+        mut bytes: usize,
+    ) -> Result<(), Overflow> {
+        let payload = Arc::new(payload);
+        let sent = ack_id.map(|_| Arc::new(AtomicBool::new(false)));
+        if any.is_some() {
+            for listener in self.snapshot(None).iter() {
+                let parts = EventParts {
+                    socket: self.clone(),
+                    event: event.clone(),
+                    payload: EventPayload::Shared(payload.clone()),
+                    ack_id,
+                    ack_sent: sent.clone(),
+                };
+                self.submit(listener.handler.clone(), parts, std::mem::take(&mut bytes))?;
+            }
+        }
+        let Some(middleware) = middleware else {
+            return self.dispatch(event, EventPayload::Shared(payload), ack_id, sent, bytes);
+        };
+        let socket = self.clone();
+        let chain: Call = Box::new(move || {
+            Some(Box::pin(async move {
+                for mw in middleware.iter() {
+                    let parts = EventParts {
+                        socket: socket.clone(),
+                        event: event.clone(),
+                        payload: EventPayload::Shared(payload.clone()),
+                        ack_id: None,
+                        ack_sent: None,
+                    };
+                    let verdict = match mw.call(parts) {
+                        Ok(future) => future.await,
+                        Err(err) => Err(EventError::new(err.0)),
+                    };
+                    if let Err(err) = verdict {
+                        tracing::debug!(sid = %socket.0.id, event, %err, "event refused by a socket middleware");
+                        let unanswered =
+                            sent.as_ref().is_some_and(|s| !s.swap(true, Ordering::AcqRel));
+                        if let (Some(id), true) = (ack_id, unanswered) {
+                            let _ = socket.send_ack(id, err.to_payload());
+                        }
+                        return;
+                    }
+                }
+                if !socket.connected() {
+                    return;
+                }
+                let payload = EventPayload::Shared(payload);
+                if socket.dispatch(event, payload, ack_id, sent, 0).is_err() {
+                    socket.overflowed();
+                }
+            }) as crate::handler::BoxFuture)
+        });
+        self.0.running.submit(chain, bytes)
+    }
+
+    /// Submits a call of each listener of `event`: with the arguments moved in when there is
+    /// one, shared otherwise (and then the acknowledgement too).
+    fn dispatch(
+        &self,
+        event: String,
+        payload: EventPayload,
+        ack_id: Option<u64>,
+        sent: Option<Arc<AtomicBool>>,
+        bytes: usize,
+    ) -> Result<(), Overflow> {
+        let mut listeners = self.snapshot(Some(&event));
+        if listeners.is_empty() {
+            if let Some(fallback) = read(&self.0.handlers).fallback.clone() {
+                listeners = fallback;
+            }
+        }
+        match &*listeners {
+            [] => {
+                tracing::trace!(sid = %self.0.id, event, "no listener for event");
+                Ok(())
+            }
+            [only] => {
+                let parts =
+                    EventParts { socket: self.clone(), event, payload, ack_id, ack_sent: sent };
+                self.submit(only.handler.clone(), parts, bytes)
+            }
+            many => {
+                let payload = payload.into_shared();
+                let sent = sent.or_else(|| ack_id.map(|_| Arc::new(AtomicBool::new(false))));
+                let mut bytes = bytes;
+                for listener in many {
+                    let parts = EventParts {
+                        socket: self.clone(),
+                        event: event.clone(),
+                        payload: EventPayload::Shared(payload.clone()),
+                        ack_id,
+                        ack_sent: sent.clone(),
+                    };
+                    self.submit(listener.handler.clone(), parts, std::mem::take(&mut bytes))?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The listeners of `event` (of every event for `None`) to call now. Once-listeners among
+    /// them are removed first, under the write lock, so each runs once.
+    fn snapshot(&self, event: Option<&str>) -> Arc<[Listener]> {
+        let current = {
+            let handlers = read(&self.0.handlers);
+            match event {
+                Some(event) => handlers.by_event.get(event).cloned(),
+                None => handlers.any.clone(),
+            }
+        };
+        if !has_once(current.as_ref()) {
+            return current.unwrap_or_else(|| Arc::new([]));
+        }
+        let mut handlers = write(&self.0.handlers);
+        let slot = match event {
+            Some(event) => handlers.by_event.get_mut(event).map(|list| {
+                let all = list.clone();
+                (all, without_once(list))
+            }),
+            None => handlers.any.as_ref().map(|list| (list.clone(), without_once(list))),
+        };
+        let Some((all, kept)) = slot else { return Arc::new([]) };
+        match (event, kept) {
+            (Some(event), Some(kept)) => {
+                handlers.by_event.insert(event.to_owned(), kept);
+            }
+            (Some(event), None) => {
+                handlers.by_event.remove(event);
+            }
+            (None, kept) => handlers.any = kept,
+        }
+        all
+    }
+
+    /// The client sends events faster than its handlers finish: its connection closes.
+    fn overflowed(&self) {
+        tracing::warn!(
+            sid = %self.0.id,
+            ns = %self.0.ns.path,
+            "the client sends events faster than its handlers finish and its backlog is full; closing the connection"
+        );
+        self.0.engine.close();
     }
 
     fn submit(
@@ -551,12 +1005,15 @@ impl Socket {
         self.0.acks.resolve(id, payload);
     }
 
-    /// Leaves the namespace once: unregisters, drops pending acks and handlers (which may hold
-    /// clones of this socket), then runs the disconnect handler.
+    /// Leaves the namespace once: runs the disconnecting handlers (still in its rooms), then
+    /// unregisters, drops pending acks and listeners (which may hold clones of this socket),
+    /// then runs the disconnect handlers.
     pub(crate) fn close(&self, reason: DisconnectReason) {
         if !self.0.connected.swap(false, Ordering::AcqRel) {
             return;
         }
+        let disconnecting = std::mem::take(&mut *lock(&self.0.disconnecting_handlers));
+        self.run_disconnect_handlers(disconnecting, reason);
         let ns = &self.0.ns;
         let mut child = lock(&self.0.child).take();
         let mut kept = false;
@@ -591,9 +1048,23 @@ impl Socket {
         // A dynamic child namespace goes with its last socket (before the disconnect handler
         // runs, so the handler sees it gone).
         drop(child);
-        let handler = lock(&self.0.disconnect_handler).take();
-        if let Some(handler) = handler {
-            run_inline(handler.call(self.clone(), reason));
+        let disconnect = std::mem::take(&mut *lock(&self.0.disconnect_handlers));
+        self.run_disconnect_handlers(disconnect, reason);
+    }
+
+    /// Runs `handlers` in order, each polled once here and spawned if it awaits.
+    fn run_disconnect_handlers(
+        &self,
+        handlers: Vec<BoxedDisconnectHandler>,
+        reason: DisconnectReason,
+    ) {
+        for handler in handlers {
+            match handler.call(self, reason) {
+                Ok(future) => run_inline(future),
+                Err(err) => {
+                    tracing::debug!(sid = %self.0.id, %err, "disconnect handler not called")
+                }
+            }
         }
     }
 }
@@ -612,15 +1083,51 @@ fn expire_saved_later(ns: &Arc<Namespace>, window: Duration) {
     });
 }
 
-/// A socket with a chosen acknowledgement timeout; from [`Socket::timeout`].
-#[derive(Debug)]
-pub struct SocketWithTimeout<'a> {
+/// Emit options for one socket, chained from [`Socket::timeout`] or [`Socket::volatile`]:
+/// an acknowledgement timeout, and whether events may be dropped.
+///
+/// ```
+/// use std::time::Duration;
+/// use ferrio::Socket;
+///
+/// async fn ask(socket: &Socket) {
+///     let _ = socket.volatile().emit("tick", &1);
+///     let name = socket.timeout(Duration::from_secs(2)).emit_with_ack::<String>("name?", &()).await;
+///     println!("{name:?}");
+/// }
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct SocketOperators<'a> {
     socket: &'a Socket,
-    timeout: Duration,
+    timeout: Option<Duration>,
+    volatile: bool,
 }
 
-impl SocketWithTimeout<'_> {
-    /// Emits `event` and waits for the acknowledgement at most the chosen timeout.
+/// The former name of [`SocketOperators`].
+pub type SocketWithTimeout<'a> = SocketOperators<'a>;
+
+impl SocketOperators<'_> {
+    /// Waits at most `timeout` for acknowledgements.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Events may be dropped (see [`Socket::volatile`]).
+    pub fn volatile(mut self) -> Self {
+        self.volatile = true;
+        self
+    }
+
+    /// Emits `event` (see [`Socket::emit`]); a volatile one is dropped, without an error,
+    /// when the client is not ready to take it.
+    pub fn emit(&self, event: &str, data: impl IntoPayload) -> Result<(), SendError> {
+        self.socket.emit_as(event, data, self.volatile)
+    }
+
+    /// Emits `event` and waits for the acknowledgement at most the chosen timeout (else the
+    /// configured one). An event whose reply is awaited is always sent: `volatile` does not
+    /// apply to it.
     pub fn emit_with_ack<T>(
         &self,
         event: &str,
@@ -629,6 +1136,7 @@ impl SocketWithTimeout<'_> {
     where
         T: crate::payload::FromPayload + Send + 'static,
     {
-        self.socket.emit_with_ack_timeout(event, data, self.timeout)
+        let timeout = self.timeout.unwrap_or(self.socket.0.ns.config.ack_timeout);
+        self.socket.emit_with_ack_timeout(event, data, timeout)
     }
 }

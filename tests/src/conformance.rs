@@ -1,6 +1,7 @@
-//! The conformance server: a raw Engine.IO echo on `/engine.io/` (and, later, the Socket.IO
-//! contract on `/socket.io/`) with short timeouts so protocol tests finish fast, and a raw
-//! WebSocket echo on `/autobahn` for the RFC 6455 framing suite.
+//! The conformance server: a raw Engine.IO echo on `/engine.io/`, the Socket.IO contract on
+//! `/socket.io/` (and with connection state recovery on `/recovery/`), the chat tutorial
+//! example's handlers on `/chat/`, and a raw WebSocket echo on `/autobahn` for the RFC 6455
+//! framing suite, with short timeouts so protocol tests finish fast.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -444,7 +445,17 @@ mod chaos {
         down.send_replace(Some(true));
     }
 }
-// ==== end of the chaos test handlers =========================================================
+// ==== end of the chaos test handlers ==================================================
+
+/// The handlers of the `socketio-chat` example, compiled from its source.
+#[path = "../../server/examples/socketio-chat/chat.rs"]
+mod chat;
+
+/// The `socketio-chat` example's server (Socket.IO's chat tutorial) on `/chat/`, for the JS
+/// tests that run the official client against it.
+pub fn socket_io_chat() -> (ferrio::FerrioLayer, Io) {
+    chat::build(Ferrio::builder().engine_config(engine_config().path("/chat/")))
+}
 
 /// How long the conformance server lets a client take to send request headers: Node's
 /// keep-alive timeout, so idle keep-alive connections close about as they would there.
@@ -575,13 +586,15 @@ where
 pub fn app() -> App {
     let (recovery_layer, _recovery) = socket_io_with_recovery();
     let (sio_layer, io) = socket_io();
-    assemble(recovery_layer, sio_layer, io, engine_config())
+    let (chat_layer, _chat) = socket_io_chat();
+    assemble(recovery_layer, sio_layer, chat_layer, io, engine_config())
 }
 
-/// The conformance application as a node of a Redis cluster: `/socket.io/` and `/recovery/`
-/// each join it (under their own key prefixes, `{prefix}-sio` and `{prefix}-recovery`),
-/// this node taking forwarded requests at `node_address`. Short heartbeats (200 ms, nodes
-/// dead after 1 s) and a 2 s request timeout, so failure tests finish fast.
+/// The conformance application as a node of a Redis cluster: `/socket.io/`, `/recovery/` and
+/// `/chat/` each join it (under their own key prefixes, `{prefix}-sio`, `{prefix}-recovery`
+/// and `{prefix}-chat`), this node taking forwarded requests at `node_address`. Short
+/// heartbeats (200 ms, nodes dead after 1 s) and a 2 s request timeout, so failure tests
+/// finish fast.
 pub async fn clustered_app(
     redis_url: &str,
     node_address: std::net::SocketAddr,
@@ -598,17 +611,21 @@ pub async fn clustered_app(
     };
     let sio = RedisCluster::connect(config("sio")).await?;
     let recovery = RedisCluster::connect(config("recovery")).await?;
+    let chat = RedisCluster::connect(config("chat")).await?;
     let (recovery_layer, _recovery) =
         socket_io_with_recovery_on(Ferrio::builder().cluster(&recovery), recovery.node_id());
     let (sio_layer, io) = socket_io_on(Ferrio::builder().cluster(&sio), sio.node_id());
+    let (chat_layer, _chat) =
+        chat::build(Ferrio::builder().engine_config(engine_config().path("/chat/")).cluster(&chat));
     // The raw Engine.IO echo has no adapter, but its sessions are tagged and forwarded too.
     let echo = engine_config().node_directory(Arc::new(sio));
-    Ok(assemble(recovery_layer, sio_layer, io, echo))
+    Ok(assemble(recovery_layer, sio_layer, chat_layer, io, echo))
 }
 
 fn assemble(
     recovery_layer: ferrio::FerrioLayer,
     sio_layer: ferrio::FerrioLayer,
+    chat_layer: ferrio::FerrioLayer,
     io: Io,
     echo: EngineConfigBuilder,
 ) -> App {
@@ -618,6 +635,7 @@ fn assemble(
         .route("/autobahn", axum::routing::get(autobahn_echo))
         .layer(engine_layer)
         .layer(recovery_layer)
+        .layer(chat_layer)
         .layer(sio_layer);
     App { router, engine_sessions: Arc::new(move || engine.session_count()), io }
 }

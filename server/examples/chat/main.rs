@@ -78,7 +78,7 @@ fn on_connect(
 ) -> impl Fn(Socket, Data<Hello>) -> std::future::Ready<()> + Send + Sync + 'static {
     move |socket: Socket, Data(hello): Data<Hello>| {
         socket.insert_extension(Nick(clean_nick(&hello.nick)));
-        let _ = socket.emit("rooms", &ROOMS);
+        let _ = socket.emit("rooms", &ROOMS[..]);
 
         let io_join = io.clone();
         socket.on("join", move |socket: Socket, Data(room): Data<String>, ack: Ack| {

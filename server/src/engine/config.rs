@@ -2,6 +2,8 @@
 //! once, when the builder builds.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,9 +11,14 @@ use super::cluster::NodeDirectory;
 use super::http::cors::Cors;
 use super::transport_kind::TransportKind;
 
-/// Decides whether a handshake request may open a session. Returning `Err(message)` answers
+/// Decides whether a handshake request may open a session (see
+/// [`EngineConfigBuilder::allow_request`]). Its future resolving to `Err(message)` answers
 /// `403 {"code":4,"message":"Forbidden"}`; `message` is only logged.
-pub type AllowRequest = Arc<dyn Fn(&http::request::Parts) -> Result<(), String> + Send + Sync>;
+pub type AllowRequest = Arc<
+    dyn Fn(&http::request::Parts) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>>
+        + Send
+        + Sync,
+>;
 
 /// Shortest heartbeat, timeout or upgrade duration accepted; shorter ones are raised to it.
 const MIN_DURATION: Duration = Duration::from_millis(1);
@@ -332,12 +339,33 @@ impl EngineConfigBuilder {
         self
     }
 
-    /// A hook that sees each handshake request and may reject it (403, code 4).
-    pub fn allow_request<F>(mut self, hook: F) -> Self
+    /// A hook that sees each handshake request and may reject it (403, code 4), as
+    /// Engine.IO's `allowRequest`. It reads what it needs from the request at once and returns
+    /// a future, which may await (a database, a session store): the handshake waits for it.
+    /// Other requests of the session (polls, POSTs, upgrades) are not checked again.
+    ///
+    /// ```
+    /// use ferrio::engine::EngineConfig;
+    ///
+    /// # async fn session_is_valid(_: Option<String>) -> bool { true }
+    /// let config = EngineConfig::builder().allow_request(|parts| {
+    ///     let cookie = parts.headers.get("cookie").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    ///     async move {
+    ///         if session_is_valid(cookie).await {
+    ///             Ok(())
+    ///         } else {
+    ///             Err("no valid session".to_owned())
+    ///         }
+    ///     }
+    /// });
+    /// # let _ = config.build();
+    /// ```
+    pub fn allow_request<F, Fut>(mut self, hook: F) -> Self
     where
-        F: Fn(&http::request::Parts) -> Result<(), String> + Send + Sync + 'static,
+        F: Fn(&http::request::Parts) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
     {
-        self.config.allow_request = Some(Arc::new(hook));
+        self.config.allow_request = Some(Arc::new(move |parts| Box::pin(hook(parts))));
         self
     }
 

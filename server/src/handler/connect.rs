@@ -15,11 +15,12 @@ pub trait FromConnect: Sized {
 
 /// An async function run for each socket that joins a namespace: its arguments implement
 /// [`FromConnect`] ([`Socket`], [`Data<T>`](crate::extract::Data) of the auth payload,
-/// [`State<T>`](crate::extract::State)…), it returns `()`.
+/// [`State<T>`](crate::extract::State)…; at most sixteen, in any order), it returns `()`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a connect handler",
     note = "a connect handler is an async fn or closure returning `()` whose arguments are extractors \
-            such as `Socket`, `Data<T>` (the auth payload), `TryData<T>`, `State<T>` (at most 8)"
+            such as `Socket`, `Data<T>` (the auth payload), `TryData<T>`, `State<T>`, \
+            `HttpExtension<T>`, `Io` (at most 16)"
 )]
 pub trait ConnectHandler<T>: Send + Sync + 'static {
     /// Extracts the arguments and returns the handler's future. The handler itself runs only
@@ -33,7 +34,8 @@ pub trait ConnectHandler<T>: Send + Sync + 'static {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a connect middleware",
     note = "a middleware is an async fn or closure returning `Result<(), E>` with `E: Into<ConnectError>`, \
-            whose arguments are extractors such as `Socket`, `Data<T>`, `State<T>` (at most 8)"
+            whose arguments are extractors such as `Socket`, `Data<T>`, `State<T>`, \
+            `HttpExtension<T>` (at most 16)"
 )]
 pub trait ConnectMiddleware<T>: Send + Sync + 'static {
     /// Extracts the arguments and returns the middleware's future.
@@ -72,15 +74,7 @@ macro_rules! impl_connect {
     };
 }
 
-impl_connect!();
-impl_connect!(T1);
-impl_connect!(T1, T2);
-impl_connect!(T1, T2, T3);
-impl_connect!(T1, T2, T3, T4);
-impl_connect!(T1, T2, T3, T4, T5);
-impl_connect!(T1, T2, T3, T4, T5, T6);
-impl_connect!(T1, T2, T3, T4, T5, T6, T7);
-impl_connect!(T1, T2, T3, T4, T5, T6, T7, T8);
+all_the_tuples!(impl_connect);
 
 pub(crate) trait ErasedConnectHandler: Send + Sync + 'static {
     fn call(&self, socket: &Socket) -> Result<BoxFuture, ExtractError>;

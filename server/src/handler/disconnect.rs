@@ -1,62 +1,80 @@
-//! Disconnect handlers.
+//! Disconnect and disconnecting handlers, and their extractors.
 
 use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use super::BoxFuture;
+use super::{BoxFuture, ExtractError};
 use crate::{DisconnectReason, Socket};
 
-/// An async function run once when a socket disconnects: `async fn()`,
-/// `async fn(Socket)` or `async fn(Socket, DisconnectReason)`.
+/// A value a disconnect (or disconnecting) handler can take as an argument.
+pub trait FromDisconnect: Sized {
+    /// Builds the value from the socket leaving and why; an error skips the handler.
+    fn from_disconnect(socket: &Socket, reason: DisconnectReason) -> Result<Self, ExtractError>;
+}
+
+/// An async function run once when a socket disconnects
+/// ([`Socket::on_disconnect`](crate::Socket::on_disconnect)) or is about to
+/// ([`Socket::on_disconnecting`](crate::Socket::on_disconnecting)): its arguments implement
+/// [`FromDisconnect`] ([`Socket`], [`DisconnectReason`], [`State<T>`](crate::extract::State),
+/// [`Extension<T>`](crate::extract::Extension)…; at most sixteen, in any order), it returns
+/// `()`.
+///
+/// ```
+/// use ferrio::extract::{Extension, State};
+/// use ferrio::{DisconnectReason, Socket};
+///
+/// #[derive(Clone)]
+/// struct Username(String);
+/// #[derive(Clone)]
+/// struct Stats;
+///
+/// fn register(socket: &Socket) {
+///     socket.on_disconnect(
+///         |Extension(Username(name)): Extension<Username>, reason: DisconnectReason, State(_stats): State<Stats>| async move {
+///             println!("{name} left: {reason}");
+///         },
+///     );
+/// }
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a disconnect handler",
-    note = "a disconnect handler is an async fn or closure returning `()` taking `()`, `(Socket)` or \
-            `(Socket, DisconnectReason)`"
+    note = "a disconnect handler is an async fn or closure returning `()` whose arguments are \
+            extractors such as `Socket`, `DisconnectReason`, `State<T>`, `Extension<T>`, \
+            `MaybeExtension<T>`, `HttpExtension<T>`, `Io` (at most 16)"
 )]
 pub trait DisconnectHandler<T>: Send + Sync + 'static {
-    /// Returns the handler's future.
-    fn call(&self, socket: Socket, reason: DisconnectReason) -> BoxFuture;
+    /// Extracts the arguments and returns the handler's future.
+    fn call(&self, socket: &Socket, reason: DisconnectReason) -> Result<BoxFuture, ExtractError>;
 }
 
-impl<F, Fut> DisconnectHandler<()> for F
-where
-    F: Fn() -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    fn call(&self, _: Socket, _: DisconnectReason) -> BoxFuture {
-        Box::pin((self)())
-    }
+macro_rules! impl_disconnect {
+    ($($ty:ident),*) => {
+        impl<F, Fut, $($ty,)*> DisconnectHandler<($($ty,)*)> for F
+        where
+            F: Fn($($ty),*) -> Fut + Send + Sync + 'static,
+            Fut: Future<Output = ()> + Send + 'static,
+            $($ty: FromDisconnect + Send + 'static,)*
+        {
+            #[allow(non_snake_case, unused_variables)]
+            fn call(&self, socket: &Socket, reason: DisconnectReason) -> Result<BoxFuture, ExtractError> {
+                $(let $ty = $ty::from_disconnect(socket, reason)?;)*
+                Ok(Box::pin((self)($($ty),*)))
+            }
+        }
+    };
 }
 
-impl<F, Fut> DisconnectHandler<(Socket,)> for F
-where
-    F: Fn(Socket) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    fn call(&self, socket: Socket, _: DisconnectReason) -> BoxFuture {
-        Box::pin((self)(socket))
-    }
-}
-
-impl<F, Fut> DisconnectHandler<(Socket, DisconnectReason)> for F
-where
-    F: Fn(Socket, DisconnectReason) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    fn call(&self, socket: Socket, reason: DisconnectReason) -> BoxFuture {
-        Box::pin((self)(socket, reason))
-    }
-}
+all_the_tuples!(impl_disconnect);
 
 pub(crate) trait ErasedDisconnectHandler: Send + Sync + 'static {
-    fn call(&self, socket: Socket, reason: DisconnectReason) -> BoxFuture;
+    fn call(&self, socket: &Socket, reason: DisconnectReason) -> Result<BoxFuture, ExtractError>;
 }
 
 struct Erased<H, T>(H, PhantomData<fn() -> T>);
 
 impl<H: DisconnectHandler<T>, T: 'static> ErasedDisconnectHandler for Erased<H, T> {
-    fn call(&self, socket: Socket, reason: DisconnectReason) -> BoxFuture {
+    fn call(&self, socket: &Socket, reason: DisconnectReason) -> Result<BoxFuture, ExtractError> {
         self.0.call(socket, reason)
     }
 }

@@ -1,11 +1,11 @@
 //! The handles applications hold on namespaces: add middleware, reach their sockets.
 
+use std::borrow::Borrow;
 use std::sync::Arc;
 
 use super::{Namespace, NsHandlers};
-use crate::adapter::BroadcastOptions;
+use crate::adapter::{BroadcastOptions, Room};
 use crate::engine::lock::write;
-use crate::engine::Sid;
 use crate::handler::{boxed_middleware, ConnectMiddleware};
 use crate::operators::BroadcastOperators;
 use crate::Socket;
@@ -58,9 +58,35 @@ impl NamespaceRef {
         BroadcastOperators::new(self.0.clone(), BroadcastOptions::default())
     }
 
-    /// The socket with id `sid`, if connected here.
-    pub fn get_socket(&self, sid: &Sid) -> Option<Socket> {
-        self.0.sockets.get(sid).map(|s| s.value().clone())
+    /// The socket with id `sid` (as the client knows it: `socket.id`; a `&str`, a `&String`
+    /// or a [`&Sid`](crate::engine::Sid)), if connected here.
+    ///
+    /// ```
+    /// use ferrio::Io;
+    ///
+    /// fn kick(io: &Io, id: &str) -> bool {
+    ///     let socket = io.of("/chat").and_then(|chat| chat.get_socket(id));
+    ///     socket.map(|socket| socket.disconnect()).is_some()
+    /// }
+    /// ```
+    pub fn get_socket<Q: Borrow<str> + ?Sized>(&self, sid: &Q) -> Option<Socket> {
+        self.0.sockets.get(sid.borrow()).map(|s| s.value().clone())
+    }
+}
+
+impl NamespaceRef {
+    /// The rooms with at least one socket of this namespace (each socket's own room, named
+    /// after its id, is not listed).
+    ///
+    /// ```
+    /// use ferrio::Io;
+    ///
+    /// fn busy_rooms(io: &Io) -> usize {
+    ///     io.of("/chat").map_or(0, |chat| chat.rooms().len())
+    /// }
+    /// ```
+    pub fn rooms(&self) -> Vec<Room> {
+        self.0.adapter.rooms()
     }
 }
 

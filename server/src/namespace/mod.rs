@@ -6,7 +6,7 @@ mod handle;
 mod matcher;
 mod registry;
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, Weak};
 
 use bytes::Bytes;
 use dashmap::DashMap;
@@ -62,6 +62,8 @@ pub(crate) struct Namespace {
     pub(crate) recovery: Option<Recovery>,
     /// The handlers of server-side events other nodes emit.
     pub(crate) server_events: ServerEvents,
+    /// The registry this namespace is in, for handlers that take the [`Io`](crate::Io).
+    pub(crate) registry: Weak<Registry>,
 }
 
 impl Namespace {

@@ -10,13 +10,14 @@
 //! (with its rooms and its log of events) waits for it.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::{Arc, OnceLock, RwLock, Weak};
 
 use super::matcher::Matcher;
 use super::{Namespace, NsHandlers, ServerEvents};
 use crate::adapter::{Adapter, LocalNamespace};
 use crate::config::SioConfig;
 use crate::engine::lock::{read, write};
+use crate::engine::EngineIo;
 use crate::handler::{boxed_connect, BoxedConnectHandler};
 use crate::recovery::Recovery;
 
@@ -46,6 +47,10 @@ pub(crate) struct Registry {
     dynamic: RwLock<Vec<(Matcher, Arc<NsHandlers>)>>,
     /// This registry, for the leases on its children.
     me: Weak<Registry>,
+    /// The engine underneath, set once the layer is built, so handlers can be given an
+    /// [`Io`](crate::Io). (The engine's handler holds this registry: the two live as long as
+    /// each other, which is as long as the server.)
+    pub(crate) engine: OnceLock<EngineIo>,
 }
 
 /// A use of a dynamic child namespace — a connect flow, a socket, a socket kept for recovery —
@@ -121,6 +126,7 @@ impl Registry {
             namespaces: RwLock::new(HashMap::new()),
             dynamic: RwLock::new(Vec::new()),
             me: me.clone(),
+            engine: OnceLock::new(),
         })
     }
 
@@ -134,6 +140,7 @@ impl Registry {
             state: self.state.clone(),
             recovery: self.config.recovery.map(Recovery::new),
             server_events: ServerEvents::default(),
+            registry: self.me.clone(),
         });
         ns.adapter.init(LocalNamespace { ns: Arc::downgrade(&ns), path: Arc::from(path) });
         ns
@@ -203,6 +210,12 @@ impl Registry {
                 Some((ns.clone(), Some(lease(&ns))))
             }
         }
+    }
+
+    /// Removes the namespace at `path`, registered or a dynamic child; returns it.
+    pub(crate) fn remove(&self, path: &str) -> Option<Arc<Namespace>> {
+        let removed = write(&self.namespaces).remove(path);
+        removed.map(|entry| entry.ns)
     }
 
     /// The main namespace `/`, registered with a handler that does nothing if the application

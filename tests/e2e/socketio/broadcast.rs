@@ -141,7 +141,7 @@ async fn io_of_a_namespace_emits_there_only() {
 
     let custom = io.of("/custom").expect("the /custom namespace");
     assert_eq!(custom.path(), "/custom");
-    custom.emit("c", &[1, 2]).unwrap();
+    custom.emit("c", &vec![1, 2]).unwrap();
     both.expect(r#"42/custom,["c",[1,2]]"#).await;
     io.of("custom").expect("the path without its slash").emit("c", &3).unwrap();
     both.expect(r#"42/custom,["c",3]"#).await;

@@ -127,7 +127,7 @@ async fn event_without_handler_is_ignored() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_second_on_replaces_the_handler_and_numeric_event_names_match() {
+async fn a_second_on_adds_a_listener_and_numeric_event_names_match() {
     let (server, io) = serve(Ferrio::builder()).await;
     io.ns("/", |socket: Socket| async move {
         socket.on("ev", |socket: Socket| async move { socket.emit("which", "first").unwrap() });
@@ -138,6 +138,7 @@ async fn a_second_on_replaces_the_handler_and_numeric_event_names_match() {
     });
     let (mut client, _) = server.connect().await;
     client.send(r#"42["ev"]"#).await;
+    client.expect(r#"42["which","first"]"#).await;
     client.expect(r#"42["which","second"]"#).await;
     client.send(r#"42[7,"x"]"#).await;
     client.expect(r#"42["seven",["x"]]"#).await;
@@ -259,10 +260,11 @@ async fn a_panicking_handler_leaves_no_ghost_socket() {
     bystander.assert_echo("unaffected").await;
 }
 
-/// `on_any` sees every event, with its name, before the event's own handler; it answers the
-/// acknowledgement only of events without a handler of their own.
+/// `on_any` sees every event, with its name, before the event's own listeners. As in
+/// Socket.IO it gets the event's acknowledgement too, and runs first: the first
+/// acknowledgement sent answers the client, later ones do nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn on_any_sees_every_event_first_and_acks_the_unhandled_ones() {
+async fn on_any_sees_every_event_first_and_its_ack_is_sent_first() {
     let (server, io) = serve(Ferrio::builder()).await;
     let (seen_tx, mut seen) = channel();
     io.ns("/", move |socket: Socket| {
@@ -295,7 +297,7 @@ async fn on_any_sees_every_event_first_and_acks_the_unhandled_ones() {
     client.send(r#"421["echo","x"]"#).await;
     assert_eq!(next(&mut seen).await, r#"any echo [String("x")]"#);
     assert_eq!(next(&mut seen).await, r#"echo [String("x")]"#);
-    client.expect(r#"431["echo acked"]"#).await;
+    client.expect(r#"431["any acked echo"]"#).await;
     client.expect(r#"42["echo","x"]"#).await;
     client.send(r#"422["other",1,{"a":2}]"#).await;
     assert_eq!(next(&mut seen).await, r#"any other [Number(1), Object {"a": Number(2)}]"#);

@@ -17,6 +17,10 @@ mod invalid;
 mod lossless;
 mod middleware;
 mod namespaces;
+mod porting_args;
+mod porting_handlers;
+mod porting_operators;
+mod porting_request;
 mod recovery;
 mod repeated_connect;
 mod rooms;
@@ -46,6 +50,11 @@ impl Drop for Server {
 }
 
 impl Server {
+    /// A server serving on `addr` from `task` (aborted when the server drops).
+    pub(crate) fn from_parts(addr: SocketAddr, task: JoinHandle<()>) -> Server {
+        Server { addr, task }
+    }
+
     /// A client that opened an Engine.IO session and joined nothing.
     pub(crate) async fn open(&self) -> Client {
         Client::open(self.addr).await

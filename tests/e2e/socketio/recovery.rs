@@ -71,8 +71,8 @@ async fn events_of_concurrent_emitters_arrive_once_and_in_order_across_drops() {
                     std::thread::spawn(move || {
                         for i in 0..EVENTS {
                             // Fails only while the connection is gone: the event is kept for
-                            // the client's return all the same.
-                            let _ = io.emit("n", &(emitter, i));
+                            // the client's return all the same. One argument: the pair.
+                            let _ = io.emit("n", &((emitter, i),));
                         }
                     })
                 })
@@ -161,7 +161,7 @@ async fn overflow_then_return(events: u64) -> (Client, (String, String), String,
 
     // The first 8 fit, the 9th does not; the later ones may find the socket already gone
     // (the connection closes concurrently). All of them are kept for the client's return.
-    let sent: Vec<bool> = (1..=events).map(|i| io.emit("n", &(0, i)).is_ok()).collect();
+    let sent: Vec<bool> = (1..=events).map(|i| io.emit("n", &((0, i),)).is_ok()).collect();
     assert_eq!(sent[..9], [true, true, true, true, true, true, true, true, false], "{sent:?}");
     assert_eq!(next(&mut gone).await, DisconnectReason::ForcedClose);
 

@@ -109,12 +109,45 @@ admin.use((socket, next) => {
 });
 admin.on("connection", onConnection);
 
+// The chat tutorial on /chat/: the contract of Socket.IO's examples/chat as ferrio's
+// server/examples/socketio-chat ports it. `add user` (once) -> `login` {numUsers} to the user and
+// `user joined` {username, numUsers} to the others; `new message`, `typing` and `stop typing`
+// relayed to the others with the sender's name; a logged-in user leaving -> `user left`. Events
+// of a client that has not logged in are ignored (the tutorial relays them with no name).
+const chat = new Server(httpServer, { ...engineOptions, path: "/chat/", serveClient: false });
+let chatUsers = 0;
+chat.on("connection", (socket) => {
+  let name = null;
+  const others = (event, data) => socket.broadcast.emit(event, data);
+  socket.on("add user", (username) => {
+    if (name !== null) return;
+    name = username;
+    chatUsers += 1;
+    socket.emit("login", { numUsers: chatUsers });
+    others("user joined", { username: name, numUsers: chatUsers });
+  });
+  socket.on("new message", (message) => {
+    if (name !== null) others("new message", { username: name, message });
+  });
+  for (const event of ["typing", "stop typing"]) {
+    socket.on(event, () => {
+      if (name !== null) others(event, { username: name });
+    });
+  }
+  socket.on("disconnect", () => {
+    if (name === null) return;
+    chatUsers -= 1;
+    others("user left", { username: name, numUsers: chatUsers });
+  });
+});
+
 httpServer.listen(port, "127.0.0.1", () => {
   console.log(`socket.io reference server listening on http://127.0.0.1:${port}`);
 });
 
 function shutdown() {
   io.close();
+  chat.close();
   engine.close();
   httpServer.close(() => process.exit(0));
   setTimeout(() => process.exit(0), 500).unref();

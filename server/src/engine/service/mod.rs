@@ -178,7 +178,7 @@ where
     }
     let (parts, body) = req.into_parts();
     if let Some(allow) = &config.allow_request {
-        if let Err(reason) = allow(&parts) {
+        if let Err(reason) = allow(&parts).await {
             tracing::debug!(%reason, "handshake rejected by allow_request");
             return response::error(ErrorCode::Forbidden);
         }

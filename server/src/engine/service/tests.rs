@@ -130,7 +130,7 @@ async fn bad_requests_get_the_engine_io_status_and_code() {
 
 #[tokio::test]
 async fn a_rejected_handshake_is_forbidden() {
-    let config = EngineConfig::builder().allow_request(|_| Err("no".into()));
+    let config = EngineConfig::builder().allow_request(|_| async { Err("no".into()) });
     let (svc, engine) = service(config);
     let (status, _, body) =
         send(&svc, request(Method::GET, "/engine.io/?EIO=4&transport=polling", "")).await;

@@ -35,11 +35,7 @@ fn session_on(transport: TransportKind) -> (Arc<Session>, Arc<Counting>) {
     let counting = Arc::new(Counting::default());
     let config = EngineConfig::builder().upgrade_timeout(Duration::from_secs(1)).build();
     let shared = Arc::new(Shared::new(config, Arc::new(counting.clone())));
-    let handshake = HandshakeRequest {
-        uri: http::Uri::from_static("/engine.io/"),
-        headers: http::HeaderMap::new(),
-        remote_addr: None,
-    };
+    let handshake = HandshakeRequest::bare("/engine.io/");
     let slot = shared.take_slot(&handshake).expect("a slot");
     let session = Session::new(&shared, transport, handshake, (slot, Revision::V4));
     // The open packet is the first thing every session sends; take it out of the way.
