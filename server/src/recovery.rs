@@ -11,6 +11,17 @@
 //! receives kept events in the order of the log. Emits run on many threads at once, so an
 //! event is stamped, kept and queued to its recipients under the log's lock, and a returning
 //! socket is given its missed events and registered again under that same lock.
+//!
+//! In a cluster whose adapter sequences events (Redis), offsets are the cluster's stream ids
+//! (`ms-seq`, see [`Offset`]) and no node stamps an event itself: every node, the sender's
+//! included, reads the events from the stream in its order and hands each to
+//! [`Recovery::keep_and_send_at`], which stamps, keeps and queues it under the same lock (and
+//! skips an id not past the last one, so a stream read again delivers nothing twice). So every
+//! client of every node receives the namespace's kept events in the one stream order, and "the
+//! events after its offset" means the same on any node. A client that comes back to another
+//! node gets its socket's session from the cluster and the events after its offset read back
+//! from the stream, up to what that node's reader had applied, then the rest from this log,
+//! all under the lock ([`Recovery::restore_fetched`]).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
