@@ -290,6 +290,7 @@ impl Recovery {
     }
 
     /// Whether a socket is kept under `pid`.
+    #[cfg(feature = "redis")]
     pub(crate) fn is_saved(&self, pid: &str) -> bool {
         lock(&self.saved).by_pid.contains_key(pid)
     }
