@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures_util::stream::{FuturesUnordered, Stream, StreamExt};
+use futures_util::stream::{BoxStream, FuturesUnordered, Stream, StreamExt};
 use tokio::sync::oneshot;
 
 use crate::engine::lock::lock;
@@ -92,6 +92,8 @@ pub(crate) async fn wait<T: crate::payload::FromPayload>(
 #[must_use = "streams do nothing unless polled or awaited"]
 pub struct AckStream<T> {
     pending: FuturesUnordered<BoxFuture<(Sid, Result<T, AckError>)>>,
+    /// The answers of other nodes' sockets, in a cluster.
+    remote: Option<BoxStream<'static, (Sid, Result<T, AckError>)>>,
 }
 
 impl<T> std::fmt::Debug for AckStream<T> {
@@ -102,7 +104,15 @@ impl<T> std::fmt::Debug for AckStream<T> {
 
 impl<T: crate::payload::FromPayload + Send + 'static> AckStream<T> {
     pub(crate) fn new() -> Self {
-        AckStream { pending: FuturesUnordered::new() }
+        AckStream { pending: FuturesUnordered::new(), remote: None }
+    }
+
+    /// Adds the answers other nodes report.
+    pub(crate) fn set_remote(&mut self, remote: crate::adapter::RemoteAcks) {
+        let decoded = remote.map(|(sid, answer)| {
+            (sid, answer.and_then(|p| T::from_payload(p).map_err(AckError::Decode)))
+        });
+        self.remote = Some(decoded.boxed());
     }
 
     pub(crate) fn push(&mut self, pending: PendingAck, timeout: Duration) {
@@ -115,7 +125,8 @@ impl<T: crate::payload::FromPayload + Send + 'static> AckStream<T> {
         self.pending.push(Box::pin(std::future::ready((sid, Err(AckError::Send(error))))));
     }
 
-    /// How many replies are still awaited.
+    /// How many replies of this node's sockets are still awaited (those of other nodes are
+    /// not counted: they are known as they arrive).
     pub fn remaining(&self) -> usize {
         self.pending.len()
     }
@@ -125,7 +136,20 @@ impl<T> Stream for AckStream<T> {
     type Item = (Sid, Result<T, AckError>);
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.pending.poll_next_unpin(cx)
+        let this = &mut *self;
+        let local = this.pending.poll_next_unpin(cx);
+        if let Poll::Ready(Some(item)) = local {
+            return Poll::Ready(Some(item));
+        }
+        let Some(remote) = this.remote.as_mut() else { return local };
+        match remote.poll_next_unpin(cx) {
+            Poll::Ready(Some(item)) => Poll::Ready(Some(item)),
+            Poll::Ready(None) => {
+                this.remote = None;
+                local
+            }
+            Poll::Pending => Poll::Pending,
+        }
     }
 }
 
@@ -134,7 +158,7 @@ impl<T: Send + 'static> IntoFuture for AckStream<T> {
     type IntoFuture = BoxFuture<Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.pending.collect())
+        Box::pin(self.collect())
     }
 }
 

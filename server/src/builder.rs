@@ -38,6 +38,7 @@ impl Ferrio {
             handler_backlog: (1024, 16 << 20),
             cleanup_empty_children: true,
             max_namespace_len: 256,
+            node_directory: None,
         }
     }
 }
@@ -70,6 +71,9 @@ pub struct FerrioBuilder {
     handler_backlog: (usize, usize),
     cleanup_empty_children: bool,
     max_namespace_len: usize,
+    /// Set by [`cluster`](FerrioBuilder::cluster); applied at build time so that a later
+    /// [`engine_config`](FerrioBuilder::engine_config) does not drop it.
+    node_directory: Option<Arc<dyn crate::engine::NodeDirectory>>,
 }
 
 impl std::fmt::Debug for FerrioBuilder {
@@ -336,10 +340,34 @@ impl FerrioBuilder {
         self
     }
 
+    /// Joins a Redis cluster (cargo feature `redis`): every namespace gets a
+    /// [`RedisAdapter`](crate::adapter::redis::RedisAdapter), and the engine tags its
+    /// session ids with this node's id and forwards requests for other nodes' sessions to
+    /// them (addresses from the cluster's registry), so no sticky sessions are needed.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use ferrio::adapter::redis::{RedisCluster, RedisConfig};
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+    /// let cluster = RedisCluster::connect(RedisConfig::new("redis://127.0.0.1/", listener.local_addr()?)).await?;
+    /// let (layer, io) = ferrio::Ferrio::builder().cluster(&cluster).build_layer();
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "redis")]
+    pub fn cluster(mut self, cluster: &crate::adapter::redis::RedisCluster) -> Self {
+        self.node_directory = Some(Arc::new(cluster.clone()));
+        let cluster = cluster.clone();
+        self.adapter = Arc::new(move || Arc::new(cluster.adapter()));
+        self
+    }
+
     /// Builds the tower layer to mount and the [`Io`] handle. Configuration values out of
     /// range are brought into it (see [`EngineConfigBuilder::build`]).
     pub fn build_layer(self) -> (FerrioLayer, Io) {
-        let engine = self.engine.build();
+        let engine = match self.node_directory {
+            Some(directory) => self.engine.node_directory(directory).build(),
+            None => self.engine.build(),
+        };
         let mut limits = Limits::default();
         limits.max_attachments = self.max_attachments;
         limits.max_packet_len = engine.max_payload();

@@ -7,7 +7,10 @@ use std::time::Duration;
 use ferrio_protocol::socket::Packet;
 
 use crate::ack::AckStream;
-use crate::adapter::{BroadcastOptions, Room, RoomChange};
+use crate::adapter::{
+    BroadcastOptions, Outbound, RemoteSocket, RemoteSocketData, Request, RequestError, Response,
+    Room, RoomChange,
+};
 use crate::engine::QueueError;
 use crate::errors::{BroadcastError, SendError};
 use crate::namespace::Namespace;
@@ -125,10 +128,31 @@ impl BroadcastOperators {
         self
     }
 
-    /// Acknowledgement timeout of [`emit_with_ack`](Self::emit_with_ack).
+    /// Acknowledgement timeout of [`emit_with_ack`](Self::emit_with_ack), and the time
+    /// [`fetch_sockets`](Self::fetch_sockets) waits for other nodes' answers.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
+    }
+
+    /// Only this node's sockets: with a cluster adapter, the operation is not sent to the
+    /// other nodes. (On a single node it changes nothing.) An emit made `local` while a
+    /// cluster sequences events for connection state recovery is sent at once and not kept:
+    /// it carries no offset.
+    ///
+    /// ```
+    /// # fn demo(io: ferrio::Io) -> Result<(), ferrio::BroadcastError> {
+    /// io.local().to("lobby").emit("node-news", &"only the clients of this node")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn local(mut self) -> Self {
+        self.opts.local = true;
+        self
+    }
+
+    /// The namespace operated on.
+    pub(crate) fn namespace(&self) -> &Arc<Namespace> {
+        &self.ns
     }
 
     fn selected(&self) -> Vec<Socket> {
@@ -146,7 +170,16 @@ impl BroadcastOperators {
         let (data, attachments) = data.into_payload()?.into_event_data(event);
         // Volatile events may be lost anyway: they are not kept for recovery.
         let keep = (!self.volatile).then_some(&self.opts);
-        let failed = self.ns.send_event(data, attachments, (keep, None), |packet, frames| {
+        let failed = self.ns.send_event(data, attachments, (keep, None), |_, frames| {
+            // The other nodes first: their trip through the cluster overlaps with the
+            // delivery to this node's sockets.
+            if !self.opts.local {
+                self.ns.adapter.publish(Outbound::Event {
+                    opts: &self.opts,
+                    frames,
+                    sequenced: false,
+                });
+            }
             let mut failed = Vec::new();
             for sid in self.ns.adapter.select(&self.opts) {
                 let Some(socket) = self.ns.sockets.get(&sid).map(|s| s.clone()) else { continue };
@@ -162,9 +195,10 @@ impl BroadcastOperators {
                     Err(e) => failed.push((sid, SendError::from(e))),
                 }
             }
-            self.ns.adapter.publish_broadcast(packet, &self.opts);
             failed
         });
+        // `None`: the cluster sequences the event and every node delivers it in its order.
+        let failed = failed.unwrap_or_default();
         if failed.is_empty() {
             Ok(())
         } else {
@@ -178,6 +212,10 @@ impl BroadcastOperators {
     /// for. Each answer times out after [`timeout`](Self::timeout), else the configured ack
     /// timeout. Only a payload that does not serialize fails the whole call. Dropping the
     /// stream forgets the acknowledgements it still waited for.
+    ///
+    /// With a cluster adapter, the sockets of every node are asked: their answers arrive in
+    /// the same stream, as the other nodes report them. A node that does not report within
+    /// the timeout adds no entries for its sockets.
     pub fn emit_with_ack<T>(
         &self,
         event: &str,
@@ -189,46 +227,88 @@ impl BroadcastOperators {
         let (data, attachments) = data.into_payload()?.into_event_data(event);
         let timeout = self.timeout.unwrap_or(self.ns.config.ack_timeout);
         let mut stream = AckStream::new();
+        if !self.opts.local {
+            stream.set_remote(self.ns.adapter.broadcast_with_ack(
+                &self.opts,
+                &data,
+                &attachments,
+                timeout,
+            ));
+        }
         let mut packet = Packet::event(&self.ns.path, data, attachments, None);
         for socket in self.selected() {
-            match socket.send_asking_ack(&mut packet) {
+            match socket.send_asking_ack_now(&mut packet) {
                 Ok(pending) => stream.push(pending, timeout),
                 Err(e) => stream.push_failed(socket.id().clone(), e),
             }
         }
-        self.ns.adapter.publish_broadcast(&packet, &self.opts);
         Ok(stream)
     }
 
-    /// The selected local sockets.
+    /// The selected sockets of this node. See [`fetch_sockets`](Self::fetch_sockets) for
+    /// those of every node.
     pub fn sockets(&self) -> Vec<Socket> {
         self.selected()
     }
 
-    /// Disconnects the selected sockets from the namespace (as [`Socket::disconnect`]).
+    /// The selected sockets of every node of the cluster (of this node alone, with the
+    /// in-memory adapter or after [`local`](Self::local)): their ids, nodes, rooms and
+    /// handshakes, and operations that reach them wherever they are. Waits at most
+    /// [`timeout`](Self::timeout) (else the adapter's request timeout) for the other nodes.
+    ///
+    /// ```
+    /// # async fn demo(io: ferrio::Io) -> Result<(), ferrio::adapter::RequestError> {
+    /// let everyone = io.fetch_sockets().await?;
+    /// let in_lobby = io.to("lobby").fetch_sockets().await?;
+    /// println!("{} connected, {} in the lobby", everyone.len(), in_lobby.len());
+    /// # Ok(()) }
+    /// ```
+    pub async fn fetch_sockets(&self) -> Result<Vec<RemoteSocket>, RequestError> {
+        let node = self.ns.node_id();
+        let mut all: Vec<RemoteSocket> = self
+            .selected()
+            .iter()
+            .map(|s| RemoteSocket::new(RemoteSocketData::of(s, &node), self.ns.clone()))
+            .collect();
+        if self.opts.local {
+            return Ok(all);
+        }
+        let answers =
+            self.ns.adapter.request(Request::FetchSockets(self.opts.clone()), self.timeout).await?;
+        for answer in answers {
+            if let Response::Sockets(sockets) = answer {
+                all.extend(sockets.into_iter().map(|d| RemoteSocket::new(d, self.ns.clone())));
+            }
+        }
+        Ok(all)
+    }
+
+    /// Disconnects the selected sockets from the namespace (as [`Socket::disconnect`]), on
+    /// every node.
     pub fn disconnect_sockets(&self) {
         for socket in self.selected() {
             socket.disconnect();
         }
-        self.ns.adapter.publish_disconnect(&self.opts);
+        if !self.opts.local {
+            self.ns.adapter.publish(Outbound::Disconnect { opts: &self.opts });
+        }
     }
 
-    /// Makes the selected sockets join `rooms`.
+    /// Makes the selected sockets join `rooms`, on every node.
     pub fn join(&self, rooms: impl RoomParam) {
-        let rooms = rooms.into_rooms();
-        for sid in self.ns.adapter.select(&self.opts) {
-            self.ns.adapter.join(&sid, &rooms);
-        }
-        self.ns.adapter.publish_room_change(&self.opts, &RoomChange::Join(rooms));
+        self.change_rooms(RoomChange::Join(rooms.into_rooms()));
     }
 
-    /// Makes the selected sockets leave `rooms`.
+    /// Makes the selected sockets leave `rooms`, on every node.
     pub fn leave(&self, rooms: impl RoomParam) {
-        let rooms = rooms.into_rooms();
-        for sid in self.ns.adapter.select(&self.opts) {
-            self.ns.adapter.leave(&sid, &rooms);
+        self.change_rooms(RoomChange::Leave(rooms.into_rooms()));
+    }
+
+    fn change_rooms(&self, change: RoomChange) {
+        self.ns.apply_room_change(&self.opts, &change);
+        if !self.opts.local {
+            self.ns.adapter.publish(Outbound::RoomChange { opts: &self.opts, change: &change });
         }
-        self.ns.adapter.publish_room_change(&self.opts, &RoomChange::Leave(rooms));
     }
 }
 
@@ -283,9 +363,107 @@ macro_rules! delegate_operators {
                 self.operators().emit_with_ack(event, data)
             }
 
-            /// Every connected socket.
+            /// Every socket of this node.
             pub fn sockets(&self) -> Vec<$crate::Socket> {
                 self.operators().sockets()
+            }
+
+            /// Only this node's sockets (see [`BroadcastOperators::local`]).
+            ///
+            /// [`BroadcastOperators::local`]: $crate::BroadcastOperators::local
+            pub fn local(&self) -> $crate::BroadcastOperators {
+                self.operators().local()
+            }
+
+            /// Every room with at least one socket, on every node of the cluster.
+            ///
+            /// ```
+            /// # async fn demo(io: ferrio::Io) -> Result<(), ferrio::adapter::RequestError> {
+            /// let rooms = io.all_rooms().await?;
+            /// # Ok(()) }
+            /// ```
+            pub async fn all_rooms(
+                &self,
+            ) -> Result<Vec<$crate::adapter::Room>, $crate::adapter::RequestError> {
+                self.operators().namespace().clone().all_rooms().await
+            }
+
+            /// How many live nodes the cluster has, this one included (1 on a single node),
+            /// as the cluster's registry says now.
+            pub async fn server_count(&self) -> Result<usize, $crate::adapter::RequestError> {
+                self.operators().namespace().adapter.fetch_server_count().await
+            }
+
+            /// Emits a server-side event to the other nodes of the cluster: their handlers
+            /// (see [`on_server_event`](Self::on_server_event)) run; this node's do not.
+            /// Resolves once it was handed to every live node.
+            ///
+            /// ```
+            /// # async fn demo(io: ferrio::Io) -> Result<(), Box<dyn std::error::Error>> {
+            /// io.server_side_emit("cache-flush", ferrio::Payload::from_data(&"users")?).await?;
+            /// # Ok(()) }
+            /// ```
+            pub async fn server_side_emit(
+                &self,
+                event: &str,
+                payload: $crate::Payload,
+            ) -> Result<(), $crate::adapter::RequestError> {
+                let ns = self.operators().namespace().clone();
+                ns.server_side_emit(event, payload, false, None).await.map(|_| ())
+            }
+
+            /// Emits a server-side event to the other nodes and collects their handlers'
+            /// answers, one per node that has a handler for it; waits at most `timeout` (else
+            /// the adapter's request timeout).
+            ///
+            /// ```
+            /// # async fn demo(io: ferrio::Io) -> Result<(), Box<dyn std::error::Error>> {
+            /// let loads = io
+            ///     .server_side_emit_with_ack("load", ferrio::Payload::new(), None)
+            ///     .await?;
+            /// println!("{} other nodes answered", loads.len());
+            /// # Ok(()) }
+            /// ```
+            pub async fn server_side_emit_with_ack(
+                &self,
+                event: &str,
+                payload: $crate::Payload,
+                timeout: Option<std::time::Duration>,
+            ) -> Result<Vec<serde_json::Value>, $crate::adapter::RequestError> {
+                let ns = self.operators().namespace().clone();
+                ns.server_side_emit(event, payload, true, timeout).await
+            }
+
+            /// Handles the server-side `event` other nodes emit (see
+            /// [`server_side_emit`](Self::server_side_emit)); the value the handler returns is
+            /// the answer an emitter waiting for acknowledgements receives. Replaces an
+            /// earlier handler of the same event.
+            ///
+            /// ```
+            /// # fn demo(io: ferrio::Io) {
+            /// io.on_server_event("load", |_args: ferrio::Payload| async move {
+            ///     serde_json::json!({ "sockets": 42 })
+            /// });
+            /// # }
+            /// ```
+            pub fn on_server_event<F, Fut>(&self, event: &str, handler: F)
+            where
+                F: Fn($crate::Payload) -> Fut + Send + Sync + 'static,
+                Fut: std::future::Future<Output = serde_json::Value> + Send + 'static,
+            {
+                let ns = self.operators().namespace().clone();
+                let handler: $crate::namespace::ServerEventHandler =
+                    std::sync::Arc::new(move |payload| Box::pin(handler(payload)));
+                $crate::engine::lock::write(&ns.server_events.0).insert(event.to_owned(), handler);
+            }
+
+            /// Every socket of every node (see [`BroadcastOperators::fetch_sockets`]).
+            ///
+            /// [`BroadcastOperators::fetch_sockets`]: $crate::BroadcastOperators::fetch_sockets
+            pub async fn fetch_sockets(
+                &self,
+            ) -> Result<Vec<$crate::adapter::RemoteSocket>, $crate::adapter::RequestError> {
+                self.operators().fetch_sockets().await
             }
 
             /// Disconnects every socket.

@@ -11,6 +11,17 @@
 //! receives kept events in the order of the log. Emits run on many threads at once, so an
 //! event is stamped, kept and queued to its recipients under the log's lock, and a returning
 //! socket is given its missed events and registered again under that same lock.
+//!
+//! In a cluster whose adapter sequences events (Redis), offsets are the cluster's stream ids
+//! (`ms-seq`, see [`Offset`]) and no node stamps an event itself: every node, the sender's
+//! included, reads the events from the stream in its order and hands each to
+//! [`Recovery::keep_and_send_at`], which stamps, keeps and queues it under the same lock (and
+//! skips an id not past the last one, so a stream read again delivers nothing twice). So every
+//! client of every node receives the namespace's kept events in the one stream order, and "the
+//! events after its offset" means the same on any node. A client that comes back to another
+//! node gets its socket's session from the cluster and the events after its offset read back
+//! from the stream, up to what that node's reader had applied, then the rest from this log,
+//! all under the lock ([`Recovery::restore_fetched`]).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -25,12 +36,37 @@ use crate::engine::Sid;
 use crate::namespace::ChildLease;
 use crate::recent_calls::RecentCalls;
 
+/// Where an event stands in its namespace's log: `(0, n)` for the `n`th event of a single
+/// node (written `n`), the stream id `ms-seq` of an event a cluster sequenced (written so).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Offset(pub(crate) u64, pub(crate) u64);
+
+impl Offset {
+    /// Reads an offset as a client sends it back; `None` when it is not one.
+    pub(crate) fn parse(s: &str) -> Option<Offset> {
+        match s.split_once('-') {
+            Some((ms, seq)) => Some(Offset(ms.parse().ok()?, seq.parse().ok()?)),
+            None => Some(Offset(0, s.parse().ok()?)),
+        }
+    }
+}
+
+impl std::fmt::Display for Offset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0 == 0 {
+            write!(f, "{}", self.1)
+        } else {
+            write!(f, "{}-{}", self.0, self.1)
+        }
+    }
+}
+
 /// An event as it was sent: who it was for, and its encoded frames.
-struct Logged {
-    offset: u64,
+pub(crate) struct Logged {
+    pub(crate) offset: Offset,
     at: Instant,
-    opts: BroadcastOptions,
-    frames: Arc<[Frame]>,
+    pub(crate) opts: BroadcastOptions,
+    pub(crate) frames: Arc<[Frame]>,
 }
 
 /// A socket that left because its connection failed, kept for its client's return.
@@ -80,7 +116,7 @@ impl Saved {
     }
 
     /// Whether an event sent to `opts` reached (or would have reached) this socket.
-    fn selected_by(&self, opts: &BroadcastOptions) -> bool {
+    pub(crate) fn selected_by(&self, opts: &BroadcastOptions) -> bool {
         let member = |room: &Room| &**room == self.sid.as_str() || self.rooms.contains(room);
         opts.except_socket.as_ref() != Some(&self.sid)
             && (opts.rooms.is_empty() || opts.rooms.iter().any(member))
@@ -101,6 +137,8 @@ struct Log {
     events: VecDeque<Logged>,
     bytes: usize,
     next_offset: u64,
+    /// The last offset kept.
+    last: Option<Offset>,
 }
 
 /// The sockets kept for recovery by private id, and their ids in the order they were kept
@@ -156,7 +194,7 @@ impl Recovery {
         Recovery {
             max_disconnection,
             max_log_bytes: LOG_MAX_BYTES,
-            log: Mutex::new(Log { events: VecDeque::new(), bytes: 0, next_offset: 1 }),
+            log: Mutex::new(Log { events: VecDeque::new(), bytes: 0, next_offset: 1, last: None }),
             saved: Mutex::new(SavedSockets::default()),
             live: Mutex::new(HashMap::new()),
         }
@@ -184,16 +222,42 @@ impl Recovery {
     pub(crate) fn keep_and_send<P, R>(
         &self,
         opts: &BroadcastOptions,
-        encode: impl FnOnce(u64) -> (P, Vec<Frame>),
+        encode: impl FnOnce(Offset) -> (P, Vec<Frame>),
         send: impl FnOnce(&P, &[Frame]) -> R,
     ) -> R {
-        let now = Instant::now();
         let mut log = lock(&self.log);
-        let offset = log.next_offset;
+        let offset = Offset(0, log.next_offset);
         log.next_offset += 1;
         let (packet, frames) = encode(offset);
         let frames: Arc<[Frame]> = frames.into();
         let sent = send(&packet, &frames);
+        self.append(&mut log, offset, opts, frames);
+        sent
+    }
+
+    /// Keeps and sends, under the log's lock, an event a cluster sequenced at `offset`, the
+    /// frames already stamped with it. An offset not past the last one kept was delivered
+    /// already (a stream read again after a reconnect): it is skipped, so each event reaches
+    /// a socket once.
+    pub(crate) fn keep_and_send_at(
+        &self,
+        offset: Offset,
+        opts: &BroadcastOptions,
+        frames: Vec<Frame>,
+        send: impl FnOnce(&[Frame]),
+    ) {
+        let mut log = lock(&self.log);
+        if log.last.is_some_and(|last| offset <= last) {
+            return;
+        }
+        let frames: Arc<[Frame]> = frames.into();
+        send(&frames);
+        self.append(&mut log, offset, opts, frames);
+    }
+
+    fn append(&self, log: &mut Log, offset: Offset, opts: &BroadcastOptions, frames: Arc<[Frame]>) {
+        let now = Instant::now();
+        log.last = Some(offset);
         log.bytes += frames_len(&frames);
         log.events.push_back(Logged { offset, at: now, opts: opts.clone(), frames });
         while let Some(oldest) = log.events.front() {
@@ -206,7 +270,6 @@ impl Recovery {
             log.bytes -= size;
             log.events.pop_front();
         }
-        sent
     }
 
     /// How long a socket is kept for its client's return.
@@ -224,6 +287,12 @@ impl Recovery {
             expired
         };
         drop(expired);
+    }
+
+    /// Whether a socket is kept under `pid`.
+    #[cfg(feature = "redis")]
+    pub(crate) fn is_saved(&self, pid: &str) -> bool {
+        lock(&self.saved).by_pid.contains_key(pid)
     }
 
     /// Forgets the sockets kept longer than the recovery window.
@@ -249,7 +318,7 @@ impl Recovery {
         };
         drop(expired);
         let saved = saved?;
-        let offset: u64 = offset.parse().ok()?;
+        let offset = Offset::parse(offset)?;
         let log = lock(&self.log);
         // The offset must still be in the log, or older events may have been dropped. Offsets
         // are given under the lock in log order, so the log is sorted by them.
@@ -265,6 +334,35 @@ impl Recovery {
     }
 }
 
+impl Recovery {
+    /// Restores `saved`, a socket whose session a cluster kept (its node died, say), with the
+    /// events `fetched` from the cluster after the client's offset, then those this node's
+    /// log holds after the last of them (the cluster's reader may have passed it meanwhile),
+    /// and hands it to `admit` under the log's lock, as [`restore`](Self::restore) does.
+    pub(crate) fn restore_fetched<R>(
+        &self,
+        saved: Saved,
+        after: Offset,
+        fetched: Vec<(Offset, BroadcastOptions, Arc<[Frame]>)>,
+        admit: impl FnOnce(Saved, Vec<Arc<[Frame]>>) -> R,
+    ) -> R {
+        let last = fetched.last().map_or(after, |(o, _, _)| (*o).max(after));
+        let log = lock(&self.log);
+        let mut missed: Vec<Arc<[Frame]>> = fetched
+            .into_iter()
+            .filter(|(_, opts, _)| saved.selected_by(opts))
+            .map(|(_, _, frames)| frames)
+            .collect();
+        missed.extend(
+            log.events
+                .iter()
+                .filter(|e| e.offset > last && saved.selected_by(&e.opts))
+                .map(|e| e.frames.clone()),
+        );
+        admit(saved, missed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,8 +373,8 @@ mod tests {
     }
 
     /// Keeps the one-frame event `text` for `opts`; returns its offset.
-    fn keep(r: &Recovery, opts: &BroadcastOptions, text: &'static str) -> u64 {
-        let mut offset = 0;
+    fn keep(r: &Recovery, opts: &BroadcastOptions, text: &'static str) -> Offset {
+        let mut offset = Offset(0, 0);
         r.keep_and_send(
             opts,
             |o| {

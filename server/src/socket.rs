@@ -563,14 +563,15 @@ impl Socket {
         }
         let to_me =
             BroadcastOptions { rooms: vec![Room::from(self.0.id.as_str())], ..Default::default() };
+        // `None`: a cluster sequences it, and delivers it here in its order.
         let sent = ns.send_event(data, attachments, (Some(&to_me), ack_id), |_, frames| {
             self.0.engine.send_frames(frames)
         });
         match sent {
             // The connection closed meanwhile: the event is kept all the same, and a client
             // that comes back for its socket gets it (its acknowledgement reaching the waiter).
-            Ok(()) | Err(QueueError::Closed) => Ok(()),
-            Err(e) => Err(e.into()),
+            None | Some(Ok(()) | Err(QueueError::Closed)) => Ok(()),
+            Some(Err(e)) => Err(e.into()),
         }
     }
 
@@ -756,6 +757,20 @@ impl Socket {
             packet.id = Some(id);
             self.send_packet(packet)?;
         }
+        Ok(pending)
+    }
+
+    /// Queues `packet` with a new acknowledgement id at once, not kept for recovery: the
+    /// per-socket part of a broadcast with acknowledgements in a cluster that sequences
+    /// events (going through the cluster, each socket's copy would cost a trip of its own).
+    pub(crate) fn send_asking_ack_now(&self, packet: &mut Packet) -> Result<PendingAck, SendError> {
+        if !self.0.ns.adapter.sequences_events() {
+            return self.send_asking_ack(packet);
+        }
+        let (id, reply) = self.0.acks.register();
+        let pending = PendingAck::new(self.clone(), id, reply);
+        packet.id = Some(id);
+        self.send_packet(packet)?;
         Ok(pending)
     }
 

@@ -108,18 +108,148 @@ async fn admin_auth(Data(auth): Data<Value>) -> Result<(), ConnectError> {
     }
 }
 
+/// The events of the cluster tests, on `/` (they work on a single node too): each answers
+/// through its ack.
+fn cluster_events(io: &Io, node: &str, socket: &Socket) {
+    let node = node.to_owned();
+    let n = node.clone();
+    socket.on("whoami", move |socket: Socket, ack: Ack| {
+        let node = n.clone();
+        async move {
+            let _ = ack.send(&json!({ "node": node, "sid": socket.id().as_str() }));
+        }
+    });
+    let io1 = io.clone();
+    socket.on("bcast-all", move |payload: Payload, ack: Ack| {
+        let io = io1.clone();
+        async move {
+            let _ = io.emit("bcast", payload);
+            let _ = ack.send(Payload::new());
+        }
+    });
+    let io1 = io.clone();
+    socket.on("bcast-room", move |Data((room, value)): Data<(String, Value)>, ack: Ack| {
+        let io = io1.clone();
+        async move {
+            let _ = io.to(room.as_str()).emit("room-bcast", &value);
+            let _ = ack.send(Payload::new());
+        }
+    });
+    let io1 = io.clone();
+    socket.on("fetch", move |Data(room): Data<Option<String>>, ack: Ack| {
+        let io = io1.clone();
+        async move {
+            let fetched = match room {
+                Some(room) => io.to(room.as_str()).fetch_sockets().await,
+                None => io.fetch_sockets().await,
+            };
+            let answer = match fetched {
+                Ok(sockets) => json!({ "sockets": sockets.iter().map(|s| json!({
+                    "id": s.id(), "node": s.data().node, "rooms": s.data().rooms,
+                })).collect::<Vec<_>>() }),
+                Err(e) => json!({ "error": e.to_string() }),
+            };
+            let _ = ack.send(&answer);
+        }
+    });
+    let io1 = io.clone();
+    socket.on("count", move |ack: Ack| {
+        let io = io1.clone();
+        async move {
+            let answer = match io.server_count().await {
+                Ok(n) => json!({ "count": n }),
+                Err(e) => json!({ "error": e.to_string() }),
+            };
+            let _ = ack.send(&answer);
+        }
+    });
+    let io1 = io.clone();
+    socket.on("all-rooms", move |ack: Ack| {
+        let io = io1.clone();
+        async move {
+            let answer = match io.all_rooms().await {
+                Ok(mut rooms) => {
+                    rooms.sort();
+                    json!({ "rooms": rooms.iter().map(|r| r.to_string()).collect::<Vec<_>>() })
+                }
+                Err(e) => json!({ "error": e.to_string() }),
+            };
+            let _ = ack.send(&answer);
+        }
+    });
+    let io1 = io.clone();
+    socket.on("sse", move |payload: Payload, ack: Ack| {
+        let io = io1.clone();
+        async move {
+            let answer = match io.server_side_emit_with_ack("ping-node", payload, None).await {
+                Ok(answers) => json!({ "answers": answers }),
+                Err(e) => json!({ "error": e.to_string() }),
+            };
+            let _ = ack.send(&answer);
+        }
+    });
+    let io1 = io.clone();
+    socket.on("remote", move |Data((op, sid, room)): Data<(String, String, String)>, ack: Ack| {
+        let io = io1.clone();
+        async move {
+            let target = io.to(sid.as_str());
+            match op.as_str() {
+                "join" => target.join(room.as_str()),
+                "leave" => target.leave(room.as_str()),
+                _ => target.disconnect_sockets(),
+            }
+            let _ = ack.send(Payload::new());
+        }
+    });
+    let io1 = io.clone();
+    socket.on("ask-all", move |payload: Payload, ack: Ack| {
+        let io = io1.clone();
+        async move {
+            let answers =
+                match io.timeout(Duration::from_secs(2)).emit_with_ack::<Value>("ask", payload) {
+                    Ok(stream) => stream.await,
+                    Err(_) => Vec::new(),
+                };
+            let ok: Vec<Value> = answers.into_iter().filter_map(|(_, a)| a.ok()).collect();
+            let _ = ack.send(&json!({ "answers": ok }));
+        }
+    });
+}
+
+/// Registers the contract's main namespace on `io` (with the chaos test's handlers when
+/// `chaos`); `node` names this node in cluster answers.
+fn register(io: &Io, node: &str, chaos: bool) {
+    let (io1, n) = (io.clone(), node.to_owned());
+    io.ns("/", move |socket: Socket| {
+        cluster_events(&io1, &n, &socket);
+        if chaos {
+            chaos::handlers(&io1, &socket);
+        }
+        on_connect(socket)
+    });
+    let n = node.to_owned();
+    io.on_server_event("ping-node", move |payload: Payload| {
+        let node = n.clone();
+        async move { json!({ "node": node, "args": payload.args }) }
+    });
+}
+
 /// The Socket.IO server of the contract: the handlers above on `/`, `/custom` and `/admin`.
 pub fn socket_io() -> (ferrio::FerrioLayer, Io) {
+    socket_io_on(Ferrio::builder(), "local")
+}
+
+fn socket_io_on(builder: ferrio::FerrioBuilder, node: &str) -> (ferrio::FerrioLayer, Io) {
     // `ALLOW_EIO3=1` lets Socket.IO v2 clients in, so the contract can be run with them.
     let allow_eio3 = std::env::var("ALLOW_EIO3").is_ok_and(|v| v == "1");
-    let (layer, io) = Ferrio::builder()
+    let (layer, io) = builder
         .engine_config(
             engine_config().path("/socket.io/").serve_client(true).serve_socket_io_js(true),
         )
         .allow_eio3(allow_eio3)
         .connect_timeout(Duration::from_secs(1))
         .build_layer();
-    io.ns("/", on_connect);
+    register(&io, node, false);
     io.ns("/custom", on_connect);
     io.ns("/admin", on_connect).middleware(admin_auth);
     (layer, io)
@@ -153,19 +283,19 @@ async fn page(axum::extract::Path(file): axum::extract::Path<String>) -> axum::r
 /// The same contract with connection state recovery on (10 s), on `/recovery/`: a client whose
 /// connection fails (e.g. after `drop`) gets its socket back with what it missed.
 pub fn socket_io_with_recovery() -> (ferrio::FerrioLayer, Io) {
-    let (layer, io) = Ferrio::builder()
+    socket_io_with_recovery_on(Ferrio::builder(), "local")
+}
+
+fn socket_io_with_recovery_on(
+    builder: ferrio::FerrioBuilder,
+    node: &str,
+) -> (ferrio::FerrioLayer, Io) {
+    let (layer, io) = builder
         .engine_config(engine_config().path("/recovery/"))
         .connect_timeout(Duration::from_secs(1))
         .connection_state_recovery(Duration::from_secs(10))
         .build_layer();
-    let chaos_io = io.clone();
-    io.ns("/", move |socket: Socket| {
-        let io = chaos_io.clone();
-        async move {
-            chaos::handlers(&io, &socket);
-            on_connect(socket).await;
-        }
-    });
+    register(&io, node, true);
     (layer, io)
 }
 
@@ -454,10 +584,52 @@ where
 
 /// Builds the conformance application.
 pub fn app() -> App {
-    let (engine_layer, engine) = EngineIo::new(engine_config().path("/engine.io/"), Echo);
     let (recovery_layer, _recovery) = socket_io_with_recovery();
     let (sio_layer, io) = socket_io();
     let (chat_layer, _chat) = socket_io_chat();
+    assemble(recovery_layer, sio_layer, chat_layer, io, engine_config())
+}
+
+/// The conformance application as a node of a Redis cluster: `/socket.io/`, `/recovery/` and
+/// `/chat/` each join it (under their own key prefixes, `{prefix}-sio`, `{prefix}-recovery`
+/// and `{prefix}-chat`), this node taking forwarded requests at `node_address`. Short
+/// heartbeats (200 ms, nodes dead after 1 s) and a 2 s request timeout, so failure tests
+/// finish fast.
+pub async fn clustered_app(
+    redis_url: &str,
+    node_address: std::net::SocketAddr,
+    prefix: &str,
+) -> Result<App, ferrio::adapter::redis::ClusterError> {
+    use ferrio::adapter::redis::{RedisCluster, RedisConfig};
+    let config = |scope: &str| {
+        RedisConfig::new(redis_url, node_address)
+            .prefix(format!("{prefix}-{scope}"))
+            .heartbeat_interval(Duration::from_millis(200))
+            .node_timeout(Duration::from_secs(1))
+            .request_timeout(Duration::from_secs(2))
+            .stream_max_age(Duration::from_secs(60))
+    };
+    let sio = RedisCluster::connect(config("sio")).await?;
+    let recovery = RedisCluster::connect(config("recovery")).await?;
+    let chat = RedisCluster::connect(config("chat")).await?;
+    let (recovery_layer, _recovery) =
+        socket_io_with_recovery_on(Ferrio::builder().cluster(&recovery), recovery.node_id());
+    let (sio_layer, io) = socket_io_on(Ferrio::builder().cluster(&sio), sio.node_id());
+    let (chat_layer, _chat) =
+        chat::build(Ferrio::builder().engine_config(engine_config().path("/chat/")).cluster(&chat));
+    // The raw Engine.IO echo has no adapter, but its sessions are tagged and forwarded too.
+    let echo = engine_config().node_directory(Arc::new(sio));
+    Ok(assemble(recovery_layer, sio_layer, chat_layer, io, echo))
+}
+
+fn assemble(
+    recovery_layer: ferrio::FerrioLayer,
+    sio_layer: ferrio::FerrioLayer,
+    chat_layer: ferrio::FerrioLayer,
+    io: Io,
+    echo: EngineConfigBuilder,
+) -> App {
+    let (engine_layer, engine) = EngineIo::new(echo.path("/engine.io/"), Echo);
     let router = axum::Router::new()
         .route("/pages/{file}", axum::routing::get(page))
         .route("/autobahn", axum::routing::get(autobahn_echo))

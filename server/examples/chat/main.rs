@@ -2,6 +2,8 @@
 //! panel that shows which transport this browser uses and how it was chosen.
 //!
 //! `cargo run --release -p ferrio --example chat`, then open the printed URL (port from `PORT`,
+//! and with `--features redis` and `REDIS_URL` set, one node of a cluster: see
+//! `scripts/cluster.sh`; port from `PORT`,
 //! default 3000). The page's links reload it forcing each transport.
 
 use axum::response::{Html, IntoResponse};
@@ -59,10 +61,14 @@ fn clean_nick(raw: &str) -> String {
     }
 }
 
-/// Sends the member list of `room` to everyone in it.
-fn announce_members(io: &Io, room: &str) {
-    let mut members: Vec<String> =
-        io.to(room).sockets().iter().filter_map(|s| s.extension::<Nick>().map(|n| n.0)).collect();
+/// Sends the member list of `room` to everyone in it, on every node (nicknames come from each
+/// socket's auth payload, which travels between nodes).
+async fn announce_members(io: &Io, room: &str) {
+    let Ok(sockets) = io.to(room).fetch_sockets().await else { return };
+    let mut members: Vec<String> = sockets
+        .iter()
+        .filter_map(|s| s.data().auth.get("nick").and_then(|n| n.as_str()).map(clean_nick))
+        .collect();
     members.sort();
     let _ = io.to(room).emit("members", &serde_json::json!({ "room": room, "members": members }));
 }
@@ -89,9 +95,9 @@ fn on_connect(
                 // The ack first: the page switches rooms on it, then takes the member list.
                 let _ = ack.send(&serde_json::json!({ "room": room }));
                 for old in previous {
-                    announce_members(&io, &old);
+                    announce_members(&io, &old).await;
                 }
-                announce_members(&io, &room);
+                announce_members(&io, &room).await;
             }
         });
 
@@ -122,10 +128,9 @@ fn on_connect(
         socket.on_disconnect(move |socket: Socket| {
             let io = io_left.clone();
             async move {
+                let _ = &socket;
                 for room in ROOMS {
-                    if io.to(room).sockets().iter().any(|s| s != &socket) {
-                        announce_members(&io, room);
-                    }
+                    announce_members(&io, room).await;
                 }
             }
         });
@@ -147,10 +152,24 @@ async fn style() -> impl IntoResponse {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
+    let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     // A visitor whose connection drops gets the messages sent meanwhile when it comes back.
-    let (layer, io) = Ferrio::builder()
-        .connection_state_recovery(std::time::Duration::from_secs(120))
-        .build_layer();
+    let builder = Ferrio::builder().connection_state_recovery(std::time::Duration::from_secs(120));
+    // With REDIS_URL (and the `redis` feature), this process is one node of a cluster:
+    // scripts/cluster.sh starts three behind nginx.
+    #[cfg(feature = "redis")]
+    let builder = match std::env::var("REDIS_URL") {
+        Ok(url) if !url.is_empty() => {
+            use ferrio::adapter::redis::{RedisCluster, RedisConfig};
+            let config = RedisConfig::new(url, listener.local_addr()?);
+            let cluster = RedisCluster::connect(config).await.map_err(std::io::Error::other)?;
+            println!("node {} of the Redis cluster", cluster.node_id());
+            builder.cluster(&cluster)
+        }
+        _ => builder,
+    };
+    let (layer, io) = builder.build_layer();
     io.ns("/", on_connect(io.clone()));
     let app = Router::new()
         .route("/", get(index))
@@ -158,8 +177,6 @@ async fn main() -> std::io::Result<()> {
         .route("/style.css", get(style))
         .route("/favicon.ico", get(|| async { http::StatusCode::NO_CONTENT }))
         .layer(layer);
-    let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("ferrio chat demo: open http://127.0.0.1:{port}");
     // ferrio::serve: header and write timeouts, and the peer address for each connection.
     ferrio::serve(listener, app)

@@ -1,6 +1,7 @@
 //! Namespaces: the connect flow (middleware, CONNECT reply, connect handler), the registry of a
 //! server's namespaces, dynamic namespaces' matchers, and the handles applications hold.
 
+mod cluster;
 mod handle;
 mod matcher;
 mod registry;
@@ -13,11 +14,12 @@ use ferrio_protocol::engine::Frame;
 use ferrio_protocol::socket::Packet;
 use serde_json::{json, Value};
 
+pub(crate) use cluster::{ServerEventHandler, ServerEvents};
 pub use handle::{DynNamespace, NamespaceRef};
 pub(crate) use matcher::Matcher;
 pub(crate) use registry::{normalize, AdapterFactory, ChildLease, Registry};
 
-use crate::adapter::{Adapter, BroadcastOptions, Room};
+use crate::adapter::{Adapter, BroadcastOptions, Outbound, Room};
 use crate::client::{Client, Joining};
 use crate::config::SioConfig;
 use crate::emit::{connect_error, encoded_frames, send_encoded};
@@ -58,6 +60,8 @@ pub(crate) struct Namespace {
     pub(crate) config: Arc<SioConfig>,
     pub(crate) state: Arc<http::Extensions>,
     pub(crate) recovery: Option<Recovery>,
+    /// The handlers of server-side events other nodes emit.
+    pub(crate) server_events: ServerEvents,
     /// The registry this namespace is in, for handlers that take the [`Io`](crate::Io).
     pub(crate) registry: Weak<Registry>,
 }
@@ -67,29 +71,46 @@ impl Namespace {
     /// frames, to `send`. When `keep` is given and recovery is on, the event is first stamped
     /// with its offset (appended as a last argument, as Socket.IO does) and kept for the
     /// clients `keep` selects that may come back ([`Recovery::keep_and_send`]).
+    ///
+    /// With an adapter that sequences events, such an event is not sent here: it is published
+    /// unstamped, and every node (this one included) delivers it in the cluster's order with
+    /// the cluster's offset ([`Namespace::deliver`]); `None` is returned. (A broadcast asking
+    /// for acknowledgements does not come here in a cluster: each socket's emit has its own
+    /// ack id, so it is sent at once, unstamped; see [`Socket::send_asking_ack_now`].)
     pub(crate) fn send_event<R>(
         &self,
         mut data: Value,
         attachments: Vec<Bytes>,
         (keep, ack_id): (Option<&BroadcastOptions>, Option<u64>),
         send: impl FnOnce(&Packet, &[Frame]) -> R,
-    ) -> R {
+    ) -> Option<R> {
         let (Some(recovery), Some(opts)) = (&self.recovery, keep) else {
             let packet = Packet::event(&self.path, data, attachments, ack_id);
-            return send(&packet, &encoded_frames(&packet));
+            return Some(send(&packet, &encoded_frames(&packet)));
         };
-        recovery.keep_and_send(
-            opts,
-            |offset| {
-                if let Value::Array(args) = &mut data {
-                    args.push(Value::String(offset.to_string()));
-                }
-                let packet = Packet::event(&self.path, data, attachments, ack_id);
-                let frames = encoded_frames(&packet);
-                (packet, frames)
-            },
-            send,
-        )
+        if self.adapter.sequences_events() {
+            let packet = Packet::event(&self.path, data, attachments, ack_id);
+            let frames = encoded_frames(&packet);
+            if opts.local {
+                return Some(send(&packet, &frames));
+            }
+            self.adapter.publish(Outbound::Event { opts, frames: &frames, sequenced: true });
+            return None;
+        }
+        recovery
+            .keep_and_send(
+                opts,
+                |offset| {
+                    if let Value::Array(args) = &mut data {
+                        args.push(Value::String(offset.to_string()));
+                    }
+                    let packet = Packet::event(&self.path, data, attachments, ack_id);
+                    let frames = encoded_frames(&packet);
+                    (packet, frames)
+                },
+                send,
+            )
+            .into()
     }
 
     /// Registers `socket` with its client, queues the CONNECT reply (with the private id when
@@ -236,6 +257,89 @@ impl Namespace {
         if self.try_restore(&engine, &auth, child.as_ref()) {
             return;
         }
+        // Not kept here: a cluster may have kept it (its node died, or the client came back
+        // through another node).
+        if let (Some(_), true, Some(Value::String(pid)), Some(Value::String(offset))) =
+            (&self.recovery, self.adapter.sequences_events(), auth.get("pid"), auth.get("offset"))
+        {
+            let (pid, offset) = (pid.clone(), offset.clone());
+            let ns = self.clone();
+            run_inline(Box::pin(async move {
+                match ns.adapter.take_session(&pid, &offset).await {
+                    Ok(Some(session)) => {
+                        if ns.restore_from_cluster(
+                            &engine,
+                            &auth,
+                            child.as_ref(),
+                            (&pid, &offset),
+                            session,
+                        ) {
+                            return;
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(err) => {
+                        tracing::debug!(%err, "cannot read the cluster's session; a fresh one is made")
+                    }
+                }
+                ns.connect_fresh(engine, auth, joining, child);
+            }));
+            return;
+        }
+        self.connect_fresh(engine, auth, joining, child);
+    }
+
+    /// Restores a socket whose session the cluster kept, with the events it missed; `false`
+    /// when it cannot be (the client then gets a fresh socket).
+    fn restore_from_cluster(
+        self: &Arc<Self>,
+        engine: &EngineSocket,
+        auth: &Value,
+        child: Option<&ChildLease>,
+        (pid, offset): (&str, &str),
+        session: crate::adapter::ClusterSession,
+    ) -> bool {
+        let Some(recovery) = self.recovery.as_ref() else { return false };
+        let Some(after) = crate::recovery::Offset::parse(offset) else { return false };
+        let mut fetched = Vec::with_capacity(session.missed.len());
+        for (id, opts, frames) in session.missed {
+            let Some(at) = crate::recovery::Offset::parse(&id) else { return false };
+            let frames: Arc<[Frame]> = cluster::stamped(frames, &id).into();
+            fetched.push((at, opts, frames));
+        }
+        let saved = crate::recovery::Saved::new(
+            session.sid,
+            Sid::from_wire(pid),
+            session.rooms,
+            http::Extensions::new(),
+        );
+        let restored = recovery.restore_fetched(saved, after, fetched, |mut saved, missed| {
+            let rooms = std::mem::take(&mut saved.rooms);
+            let lease = child.map(ChildLease::another);
+            let socket = Socket::restored(self.clone(), engine.clone(), auth.clone(), saved, lease);
+            let handler = self.connect_handler(engine, &socket)?;
+            let admission = self.admit(engine, &socket, &rooms, &missed);
+            Some((handler, admission))
+        });
+        match restored {
+            None => true,
+            Some((_, Admission::NoRoom)) => false,
+            Some((handler, Admission::Done)) => {
+                run_inline(handler);
+                true
+            }
+            Some((_, Admission::Gone)) => true,
+        }
+    }
+
+    /// The connect flow of a socket that recovers nothing: middleware, then admission.
+    fn connect_fresh(
+        self: &Arc<Self>,
+        engine: EngineSocket,
+        auth: Value,
+        joining: Joining,
+        child: Option<ChildLease>,
+    ) {
         let ns = self.clone();
         let socket = Socket::new(ns.clone(), engine.clone(), auth, child);
         let middlewares: Vec<BoxedMiddleware> = read(&ns.handlers.middlewares).clone();

@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock, Weak};
 
 use super::matcher::Matcher;
-use super::{Namespace, NsHandlers};
-use crate::adapter::Adapter;
+use super::{Namespace, NsHandlers, ServerEvents};
+use crate::adapter::{Adapter, LocalNamespace};
 use crate::config::SioConfig;
 use crate::engine::lock::{read, write};
 use crate::engine::EngineIo;
@@ -131,7 +131,7 @@ impl Registry {
     }
 
     fn new_namespace(&self, path: &str, handlers: Arc<NsHandlers>) -> Arc<Namespace> {
-        Arc::new(Namespace {
+        let ns = Arc::new(Namespace {
             path: path.to_owned(),
             sockets: dashmap::DashMap::new(),
             adapter: (self.adapter)(),
@@ -139,8 +139,11 @@ impl Registry {
             config: self.config.clone(),
             state: self.state.clone(),
             recovery: self.config.recovery.map(Recovery::new),
+            server_events: ServerEvents::default(),
             registry: self.me.clone(),
-        })
+        });
+        ns.adapter.init(LocalNamespace { ns: Arc::downgrade(&ns), path: Arc::from(path) });
+        ns
     }
 
     /// Registers namespace `path` with `connect` as its handler, replacing one at that path.
