@@ -15,6 +15,7 @@ pub mod extract;
 pub mod handler;
 mod io;
 mod namespace;
+mod observer;
 mod operators;
 mod payload;
 mod recent_calls;

@@ -217,7 +217,7 @@ impl BroadcastOperators {
     pub fn join(&self, rooms: impl RoomParam) {
         let rooms = rooms.into_rooms();
         for sid in self.ns.adapter.select(&self.opts) {
-            self.ns.adapter.join(&sid, &rooms);
+            self.ns.join_rooms(&sid, &rooms);
         }
         self.ns.adapter.publish_room_change(&self.opts, &RoomChange::Join(rooms));
     }
@@ -226,7 +226,7 @@ impl BroadcastOperators {
     pub fn leave(&self, rooms: impl RoomParam) {
         let rooms = rooms.into_rooms();
         for sid in self.ns.adapter.select(&self.opts) {
-            self.ns.adapter.leave(&sid, &rooms);
+            self.ns.leave_rooms(&sid, &rooms);
         }
         self.ns.adapter.publish_room_change(&self.opts, &RoomChange::Leave(rooms));
     }
