@@ -3,6 +3,7 @@
 
 mod ack;
 pub mod adapter;
+pub mod admin;
 mod binary;
 mod builder;
 mod client;
@@ -26,6 +27,7 @@ mod socket;
 mod testing;
 
 pub use ack::AckStream;
+pub use admin::AdminUi;
 pub use binary::Binary;
 pub use builder::{Ferrio, FerrioBuilder, FerrioLayer};
 pub use disconnect_reason::DisconnectReason;
