@@ -2,18 +2,19 @@
 
 export class Backoff {
   /**
-   * @param {{min?: number, max?: number, jitter?: number, random?: () => number}} o
+   * @param {{min: number, max: number, jitter: number, random?: () => number}} options
    *   `jitter` in [0, 1] spreads each delay over ±jitter of itself; `random` is injectable.
    */
-  constructor({ min = 1000, max = 5000, jitter = 0.5, random = Math.random } = {}) {
-    Object.assign(this, { min, max, jitter, random });
+  constructor(options) {
+    Object.assign(this, options);
     this.attempts = 0;
   }
 
   /** The delay before the next attempt (and counts it). */
   duration() {
     const base = Math.min(this.min * 2 ** this.attempts++, this.max);
-    return Math.min(Math.round(base * (1 + this.jitter * (2 * this.random() - 1))), this.max);
+    const random = (this.random || Math.random)();
+    return Math.min(Math.round(base * (1 + this.jitter * (2 * random - 1))), this.max);
   }
 
   reset() {

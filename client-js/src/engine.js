@@ -36,7 +36,8 @@ export class Engine extends Emitter {
     };
     this._storageKey = `ferrio:transport:${uri.origin}${options.path}`;
     this._attempt = attempt;
-    this._lostTransport = lostTransport;
+    /** The rungs to try, and the remembered round trip (ladder.js `plan`). */
+    ({ order: this._order, rtt: this._rtt } = plan(options, this._storageKey, lostTransport));
     /** The session id, once open. */
     this.id = null;
     /** Every rung tried and every upgrade probe: {transport, ok, ms, reason?, upgrade?}. */
@@ -53,34 +54,43 @@ export class Engine extends Emitter {
   }
 
   open() {
-    const { order, rtt } = plan(this._options, this._storageKey, this._lostTransport);
     // socket.io-client's closeOnBeforeunload: the page goes away without a "close" event.
     if (this._options.closeOnBeforeunload && globalThis.addEventListener) {
       addEventListener("beforeunload", (this._unload = () => this._stop()));
     }
-    this._order = order;
-    this._rtt = rtt;
     this._tryRung(0);
   }
 
-  /** A transport `name` for this session (a handshake while it has no sid). */
-  _createTransport(name) {
-    return new TRANSPORTS[name]({
+  /**
+   * Starts an attempt of transport `name` for this session (a handshake while it has no sid),
+   * an upgrade probe when `upgrade`, which has until its deadline (ladder.js `deadline`; the
+   * `last` rung's is longer) to succeed. `end(reason)` ends it (a success without a reason)
+   * and records it in `negotiation`; a failure (the transport closed, an undecodable packet,
+   * the deadline, or a reason given) also closes the transport. Then `then(reason)`. Returns
+   * [transport, end, start]; the caller sets the transport's other callbacks and opens it.
+   */
+  _start(name, upgrade, then, last) {
+    const transport = new TRANSPORTS[name]({
       ...this._transportOptions,
       sid: this.id,
       maxPayload: this._handshake?.maxPayload,
     });
-  }
-
-  _deadline(last) {
-    return deadline(this._rtt, this._options.timeout, this._attempt, last);
-  }
-
-  _record(transport, start, reason, upgrade) {
-    const step = { transport, ok: !reason, ms: Date.now() - start };
-    if (reason) step.reason = reason;
-    if (upgrade) step.upgrade = true;
-    this.negotiation.push(step);
+    const start = Date.now();
+    const end = (reason) => {
+      clearTimeout(this._attemptTimer);
+      const step = { transport: name, ok: !reason, ms: Date.now() - start };
+      if (reason) {
+        step.reason = reason;
+        transport.close();
+      }
+      if (upgrade) step.upgrade = true;
+      this.negotiation.push(step);
+      then(reason);
+    };
+    this._attemptTimer = setTimeout(end, deadline(this._rtt, this._options.timeout, this._attempt, last), "timeout");
+    transport.onclose = end;
+    transport.oninvalid = () => end("parse error");
+    return [transport, end, start];
   }
 
   /** Tries rung `i` of the ladder; on failure or deadline, the next one at once. */
@@ -91,19 +101,19 @@ export class Engine extends Emitter {
       this._closed = true;
       return this._emit("error", this._lastError || new Error("no transport available"));
     }
-    const transport = (this._transport = this._createTransport(name));
-    const start = Date.now();
-    const fail = (reason) => {
-      clearTimeout(this._attemptTimer);
-      transport.close();
-      this._record(name, start, reason);
-      this._lastError = new Error(`${name} ${reason}`);
-      this._tryRung(i + 1);
-    };
     const last = i == this._order.length - 1;
-    this._attemptTimer = setTimeout(fail, this._deadline(last), "timeout");
-    transport.onclose = fail;
-    transport.oninvalid = () => fail("parse error");
+    let handshake;
+    const [transport, end, start] = this._start(
+      name,
+      false,
+      (reason) => {
+        if (!reason) return this._onopen(transport, handshake);
+        this._lastError = new Error(`${name} ${reason}`);
+        this._tryRung(i + 1);
+      },
+      last,
+    );
+    this._transport = transport;
     // A websocket that opened (the 101 came back: the network is fine) must bring the open
     // packet, which the server sends at once, within a budget measured from then on (ladder.js
     // `silence`): a proxy that answered 101 and forwards nothing fails here, long before the
@@ -111,19 +121,18 @@ export class Engine extends Emitter {
     if (!last) {
       transport.onopen = () => {
         clearTimeout(this._attemptTimer);
-        this._attemptTimer = setTimeout(fail, silence(Date.now() - start, this._options.timeout), "silent");
+        this._attemptTimer = setTimeout(end, silence(Date.now() - start, this._options.timeout), "silent");
       };
     }
     transport.onpacket = (packet) => {
-      if (packet.type != "open") return fail("unexpected packet");
+      if (packet.type != "open") return end("unexpected packet");
       // A handshake that arrives after the server would already have timed the session out
       // was held back by a buffering proxy (released only when the response ended).
-      const { pingInterval, pingTimeout } = packet.data;
-      if (Date.now() - start >= pingInterval + pingTimeout) return fail("buffered by a proxy");
-      clearTimeout(this._attemptTimer);
-      this._rtt = Date.now() - start;
-      this._record(name, start);
-      this._onopen(transport, packet.data);
+      handshake = packet.data;
+      const rtt = Date.now() - start;
+      if (rtt >= handshake.pingInterval + handshake.pingTimeout) return end("buffered by a proxy");
+      this._rtt = rtt;
+      end();
     };
     transport.open();
   }
@@ -153,7 +162,14 @@ export class Engine extends Emitter {
 
   _use(transport) {
     this._transport = transport;
-    transport.onpacket = (packet) => this._onpacket(packet);
+    transport.onpacket = (packet) => {
+      this._heartbeat();
+      if (packet.type == "ping") {
+        this._send({ type: "pong" });
+        this._emit("ping");
+      } else if (packet.type == "message") this._emit("data", packet.data);
+      else if (packet.type == "close") this._onclose("transport close", true, { description: "transport closed by the server" });
+    };
     transport.onclose = (reason, clean, details) => this._onclose(reason, clean, details);
     // Once open, an undecodable packet is dropped: reported, and the session goes on.
     transport.oninvalid = report;
@@ -166,15 +182,6 @@ export class Engine extends Emitter {
       () => this._onclose("ping timeout"),
       this._handshake.pingInterval + this._handshake.pingTimeout,
     );
-  }
-
-  _onpacket(packet) {
-    this._heartbeat();
-    if (packet.type == "ping") {
-      this._send({ type: "pong" });
-      this._emit("ping");
-    } else if (packet.type == "message") this._emit("data", packet.data);
-    else if (packet.type == "close") this._onclose("transport close", true, { description: "transport closed by the server" });
   }
 
   /** Sends a message: a string or binary data. */
@@ -197,46 +204,35 @@ export class Engine extends Emitter {
 
   /** Probes websocket next to the current transport and switches to it when it answers. */
   _upgrade() {
-    const probe = (this._probe = this._createTransport("websocket"));
     const current = this._transport;
-    const start = Date.now();
     current.probing = true;
-    const fail = (reason) => {
-      if (this._probe != probe) return;
+    const [probe, end] = this._start("websocket", true, (reason) => {
       this._probe = null;
-      clearTimeout(timer);
-      probe.close();
-      this._record("websocket", start, reason, true);
-      this._upgrading = false;
-      current.probing = false;
-      // Carry on where the old transport is: it may have paused, or (streaming) ended its
-      // stream for an upgrade that did not happen.
-      if (!this._closed) {
+      this._upgrading = current.probing = false;
+      if (reason) {
+        // Carry on where the old transport is: it may have paused, or (streaming) ended its
+        // stream for an upgrade that did not happen.
         current.resume();
-        this._flush();
-      }
-    };
-    const timer = setTimeout(fail, this._deadline(), "timeout");
-    probe.onclose = fail;
-    probe.oninvalid = () => fail("parse error");
-    probe.onopen = () => probe.send([{ type: "ping", data: "probe" }]);
-    probe.onpacket = (packet) => {
-      if (packet.type != "pong" || packet.data != "probe" || this._upgrading) return fail("probe failed");
-      // New packets wait in the buffer while the old transport drains.
-      this._upgrading = true;
-      current.pause(() => {
-        if (this._probe != probe || this._closed) return;
-        this._probe = null;
-        clearTimeout(timer);
-        probe.send([{ type: "upgrade" }]);
-        current.close();
+      } else {
         this._use(probe);
-        this._upgrading = false;
-        this._record("websocket", start, null, true);
         this._remember();
         this._emit("upgrade", probe);
         this._emit("transport", "websocket");
-        this._flush();
+      }
+      this._flush();
+    });
+    this._probe = probe;
+    probe.onopen = () => probe.send([{ type: "ping", data: "probe" }]);
+    probe.onpacket = (packet) => {
+      if (packet.type != "pong" || packet.data != "probe" || this._upgrading) return end("probe failed");
+      // New packets wait in the buffer while the old transport drains.
+      this._upgrading = true;
+      current.pause(() => {
+        // Unless the probe failed meanwhile, or the session closed (_stop drops the probe).
+        if (this._probe != probe) return;
+        probe.send([{ type: "upgrade" }]);
+        current.close();
+        end();
       });
     };
     probe.open();
@@ -270,7 +266,7 @@ export class Engine extends Emitter {
   close(reason = "forced close") {
     if (this._closed) return;
     const open = !!this.id;
-    if (open && this._buffer.length) this._transport.send(this._buffer.splice(0));
+    if (open) this._transport.send(this._buffer.splice(0));
     this._stop(true);
     if (open) this._emit("close", reason);
   }

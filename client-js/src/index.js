@@ -33,8 +33,7 @@ export function io(uri, opts) {
   return manager.socket(nsp, opts);
 }
 
-export { io as connect, Manager, Socket };
+export { io as connect, io as default, Manager, Socket };
 export { LADDER } from "./ladder.js";
 /** The Socket.IO protocol revision spoken. */
 export const protocol = 5;
-export default io;

@@ -48,8 +48,9 @@ export function plan(options, key, below) {
   const { transport, rtt } = options.rememberTransport ? recall(key) : {};
   // After losing `below` mid-session, start on the rung under it (and probe back up later).
   const lost = order.indexOf(below);
-  const i = lost >= 0 && lost < order.length - 1 ? lost + 1 : order.indexOf(transport);
-  return { order: i > 0 ? [...order.slice(i), ...order.slice(0, i)] : order, rtt };
+  const i = lost >= 0 && order[lost + 1] ? lost + 1 : order.indexOf(transport);
+  // The rungs from i on, then those above it (splice takes them off `order` first).
+  return { order: order.concat(order.splice(0, i)), rtt };
 }
 
 /**

@@ -64,7 +64,8 @@ export class Manager extends Emitter {
     this._stopped = false;
     const engine = (this.engine = new Engine(this._uri, this._options, this._backoff.attempts, lostTransport));
     this.negotiation = engine.negotiation;
-    this._decoder = new Decoder();
+    // Each connection decodes its own packets (a binary one waits for its attachments).
+    const decoder = new Decoder();
     engine.on("open", () => {
       this._state = "open";
       this._emit("open");
@@ -76,10 +77,30 @@ export class Manager extends Emitter {
       if (fn) fn(err);
       else if (this._options.reconnection) this._retry();
     });
-    engine.on("data", (data) => this._ondata(data));
+    engine.on("data", (data) => {
+      let packet;
+      try {
+        packet = decoder.add(data);
+      } catch (err) {
+        // An invalid packet is dropped; the connection and the packets after it carry on.
+        return report(err);
+      }
+      if (!packet) return;
+      if (packet.attachments) hydrate(packet);
+      this.nsps[packet.nsp]?._onpacket(packet);
+    });
     engine.on("ping", () => this._emit("ping"));
     engine.on("transport", (name) => this._emit("transport", name));
-    engine.on("close", (reason, details, clean) => this._onclose(reason, details, clean));
+    engine.on("close", (reason, details, clean) => {
+      // The transport of a session that was open, lost mid-session: reconnect at once, on the
+      // rung below it (the engine probes back up to websocket afterwards). A session the server
+      // ended on purpose says nothing against its transport: reconnect at once on the same rung.
+      const lost = clean ? undefined : this.transport;
+      this._state = "closed";
+      this._backoff.reset();
+      this._emit("close", reason, details);
+      if (this._options.reconnection && !this._stopped) this._retry(lost, true);
+    });
     engine.open();
     return this;
   }
@@ -99,10 +120,6 @@ export class Manager extends Emitter {
   /** A socket became inactive: closes the connection when no socket is active any more. */
   _destroy() {
     for (const nsp in this.nsps) if (this.nsps[nsp].active) return;
-    this._close();
-  }
-
-  _close() {
     this._stopped = true;
     this._reconnecting = false;
     clearTimeout(this._reconnectTimer);
@@ -123,30 +140,6 @@ export class Manager extends Emitter {
           if (this._blobChain == chain) this._blobChain = null;
         }));
     } else send(parts);
-  }
-
-  _ondata(data) {
-    let packet;
-    try {
-      packet = this._decoder.add(data);
-    } catch (err) {
-      // An invalid packet is dropped; the connection and the packets after it carry on.
-      return report(err);
-    }
-    if (!packet) return;
-    if (packet.attachments) hydrate(packet);
-    this.nsps[packet.nsp]?._onpacket(packet);
-  }
-
-  _onclose(reason, details, clean) {
-    // The transport of a session that was open, lost mid-session: reconnect at once, on the
-    // rung below it (the engine probes back up to websocket afterwards). A session the server
-    // ended on purpose says nothing against its transport: reconnect at once on the same rung.
-    const lost = clean ? undefined : this.transport;
-    this._state = "closed";
-    this._backoff.reset();
-    this._emit("close", reason, details);
-    if (this._options.reconnection && !this._stopped) this._retry(lost, true);
   }
 
   /**

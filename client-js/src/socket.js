@@ -10,11 +10,8 @@ import { RESERVED } from "./parser/socket.js";
 /** `list` without `fn` (empty when `fn` is not given). */
 const remove = (list, fn) => (fn ? list.filter((f) => f != fn) : []);
 
-const CONNECT = 0;
-const DISCONNECT = 1;
-const EVENT = 2;
-const ACK = 3;
-const CONNECT_ERROR = 4;
+// Packet types: 0 CONNECT, 1 DISCONNECT, 2 EVENT, 3 ACK, 4 CONNECT_ERROR, and 5 and 6, the
+// binary forms of EVENT and ACK.
 
 export class Socket extends Emitter {
   /**
@@ -27,8 +24,7 @@ export class Socket extends Emitter {
     /** The Manager (the shared connection). */
     this.io = io;
     this.nsp = nsp;
-    /** The socket id, while connected. */
-    this.id = undefined;
+    // `id`: the socket id, while connected.
     this.connected = false;
     /** Whether the last reconnection recovered the session state (server's opt-in). */
     this.recovered = false;
@@ -108,7 +104,7 @@ export class Socket extends Emitter {
     if (RESERVED.includes(event)) throw new Error(`"${event}" is a reserved event name`);
     const flags = this._flags;
     this._flags = {};
-    const packet = { type: EVENT, data: [event, ...args] };
+    const packet = { type: 2 /* EVENT */, data: [event, ...args] };
     const fn = typeof args[args.length - 1] == "function" && packet.data.pop();
     const retried = this._opts.retries > 0 && !flags.volatile;
     if (fn || retried) packet.id = this._nextAckId++;
@@ -228,7 +224,7 @@ export class Socket extends Emitter {
 
   /** Disconnects from the namespace; does not reconnect. */
   disconnect() {
-    if (this.connected) this._packet({ type: DISCONNECT });
+    if (this.connected) this._packet({ type: 1 /* DISCONNECT */ });
     this._destroy();
     this._onclose("io client disconnect");
     return this;
@@ -262,7 +258,7 @@ export class Socket extends Emitter {
   _onopen() {
     const send = (data) =>
       this._packet({
-        type: CONNECT,
+        type: 0 /* CONNECT */,
         data: this._pid ? { pid: this._pid, offset: this._offset, ...data } : data,
       });
     typeof this.auth == "function" ? this.auth(send) : send(this.auth);
@@ -270,7 +266,8 @@ export class Socket extends Emitter {
 
   _onpacket(packet) {
     const { type, data } = packet;
-    if (type == CONNECT) {
+    if (type == 0) {
+      // CONNECT
       if (!data?.sid) {
         return this._emit("connect_error", new Error("invalid CONNECT packet"));
       }
@@ -287,7 +284,8 @@ export class Socket extends Emitter {
       this._drain(true);
       this._transport();
       this._emit("connect");
-    } else if (type == EVENT || type == EVENT + 3) {
+    } else if (type == 2 || type == 5) {
+      // EVENT, BINARY_EVENT
       const args = data.slice();
       // With connection state recovery, the offset of the event comes last (after the name).
       const offset = args.length > 1 && args[args.length - 1];
@@ -296,22 +294,27 @@ export class Socket extends Emitter {
         args.push((...res) => {
           if (sent) return;
           sent = true;
-          const ack = { type: ACK, id: packet.id, data: res };
+          const ack = { type: 3 /* ACK */, id: packet.id, data: res };
           this._packet(ack);
           if (this._sentAcks.push(ack) > 32) this._sentAcks.shift();
         });
       }
+      // The onAny listeners, then those of the event.
       const dispatch = () => {
-        this._dispatch(args);
+        for (const fn of this._anyListeners.slice()) invoke(fn, this, args);
+        this._emit(...args);
         if (this._pid && typeof offset == "string") this._offset = offset;
       };
       this.connected ? dispatch() : this._receiveBuffer.push(dispatch);
-    } else if (type == ACK || type == ACK + 3) {
+    } else if (type == 3 || type == 6) {
+      // ACK, BINARY_ACK
       this._acks[packet.id]?.(null, data);
-    } else if (type == DISCONNECT) {
+    } else if (type == 1) {
+      // DISCONNECT
       this._destroy();
       this._onclose("io server disconnect");
-    } else if (type == CONNECT_ERROR) {
+    } else if (type == 4) {
+      // CONNECT_ERROR
       this._destroy();
       const err = new Error(data.message ?? data);
       err.data = data.data;
@@ -323,11 +326,6 @@ export class Socket extends Emitter {
   _transport() {
     const name = this.io.transport;
     if (name && name != this._announcedTransport) this._emit("transport", (this._announcedTransport = name));
-  }
-
-  _dispatch(args) {
-    for (const fn of this._anyListeners.slice()) invoke(fn, this, args);
-    this._emit(...args);
   }
 
   /** Stops following the Manager (no reconnection). */

@@ -248,6 +248,13 @@ describe("server-sent events (sse.json)", () => {
     });
   }
 
+  it("does not limit a comment cut between chunks", () => {
+    const reader = new SseReader(4);
+    assert.deepEqual(reader.push(new Uint8Array(Buffer.from(`:${"x".repeat(100)}`))), []);
+    assert.deepEqual(reader.push(new Uint8Array(Buffer.from(`${"x".repeat(100)}\ndata: 2\n\n`))), [[{ type: "ping" }, ""]]);
+    assert.equal(endOfStream(reader), undefined);
+  });
+
   it("reads a large event spread over many chunks in linear time", () => {
     const big = new Uint8Array(1 << 20).map((_, i) => i & 255);
     const stream = Buffer.from(`:${" ".repeat(2048)}\n\ndata: b${toBase64(big)}\n\ndata: 2\n\n`);

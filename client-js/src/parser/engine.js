@@ -5,7 +5,7 @@
 // A packet is {type, data?}: `type` one of TYPES; `data` is the handshake object of an open,
 // "probe" on probe pings/pongs, and a string or an ArrayBuffer on a message.
 
-import { fail, fromBase64, toBase64, utf8 } from "./bytes.js";
+import { byteString, fail, fromBase64, toBase64, toUint8, utf8 } from "./bytes.js";
 
 const TYPES = ["open", "close", "ping", "pong", "message", "upgrade", "noop"];
 
@@ -69,7 +69,7 @@ export const encodePayload = (packets) => packets.map(encodeItem).join("\x1e");
  * only itself.)
  */
 export function decodePayload(body, maxPackets = Infinity) {
-  if (typeof body != "string") body = utf8(body);
+  if (typeof body != "string") body = utf8(byteString(toUint8(body)));
   const items = body.split("\x1e");
   if (items.length > maxPackets) fail("TooManyPackets");
   return items.map(decodeItem);

@@ -52,8 +52,6 @@ export function encode(packet) {
   return [text + json, ...attachments];
 }
 
-const digits = (text, at) => /^\d*/.exec(text.slice(at))[0];
-
 // Placeholders `{"_placeholder":true,"num":N}` found in `data`; `fn` may replace them.
 function walk(value, fn) {
   if (value && typeof value == "object") {
@@ -93,65 +91,50 @@ export class Decoder {
   constructor({ maxAttachments = 1000, maxPacketLen = Infinity } = {}) {
     this._maxAttachments = maxAttachments;
     this._maxPacketLength = maxPacketLen;
-    // `_pending`: the binary packet waiting for attachments, if any.
+    // Unset until then: `_pending` (the binary packet waiting for attachments, if any) and
+    // `_count` (the attachments of the last packet decoded).
   }
 
   add(frame) {
     const pending = this._pending;
     if (typeof frame == "string") {
-      if (pending) {
-        // The packet waiting for attachments is dropped; the decoder stays usable.
-        this._pending = null;
-        fail("UnexpectedText");
-      }
-      const packet = this._decode(frame);
-      if (packet._attachmentCount) {
-        this._pending = packet;
-        return;
-      }
-      delete packet._attachmentCount;
-      return packet;
-    }
-    if (!pending) fail("UnexpectedBinary");
-    if (pending.attachments.push(frame) == pending._attachmentCount) {
+      // A packet waiting for attachments is dropped; the decoder stays usable.
       this._pending = null;
-      delete pending._attachmentCount;
-      return pending;
+      if (pending) fail("UnexpectedText");
+      const packet = this._decode(frame);
+      if (!this._count) return packet;
+      this._pending = packet;
+    } else {
+      if (!pending) fail("UnexpectedBinary");
+      if (pending.attachments.push(frame) == this._count) {
+        this._pending = null;
+        return pending;
+      }
     }
   }
 
   _decode(text) {
     if (!text) fail("Empty");
     if (text.length > this._maxPacketLength) fail("PacketTooLarge");
-    if (!(text[0] >= "0" && text[0] <= "6")) fail("UnknownPacketType");
-    const type = +text[0];
-    const packet = { type, nsp: "/" };
-    let at = 1;
+    const type = "0123456".indexOf(text[0]);
+    if (type < 0) fail("UnknownPacketType");
+    // The type; the attachment count and a dash (binary types); "/namespace,"; the ack id; JSON.
+    const [, written, dash, nsp = "/", id, rest] = (
+      type > 4 ? /^.(\d*)(-?)(?:(\/[^,]*),?)?(\d*)([^]*)/ : /^.()()(?:(\/[^,]*),?)?(\d*)([^]*)/
+    ).exec(text);
+    const packet = { type, nsp };
     let count = 0;
     if (type > 4) {
-      const written = digits(text, at);
-      at += written.length;
-      if (at >= text.length) fail("Truncated");
-      if (!written || text[at] != "-") fail("InvalidAttachmentCount");
+      if (text.length <= written.length + 1) fail("Truncated");
+      if (!written || !dash) fail("InvalidAttachmentCount");
       count = +written;
       if (count > this._maxAttachments) fail("TooManyAttachments");
-      at++;
     }
-    if (text[at] == "/") {
-      let end = text.indexOf(",", at);
-      if (end < 0) end = text.length;
-      packet.nsp = text.slice(at, end);
-      at = end + 1;
-      if (/[\0-\x1f\x7f]/.test(packet.nsp)) fail("InvalidNamespace");
-    }
-    const id = digits(text, at);
+    if (/[\0-\x1f\x7f]/.test(nsp)) fail("InvalidNamespace");
     const acked = type == 3 || type == 6;
-    if (id) {
-      packet.id = +id;
-      at += id.length;
-      if (packet.id > Number.MAX_SAFE_INTEGER || !(type == 2 || type == 5 || acked)) fail("InvalidAckId");
-    } else if (acked) fail("InvalidAckId");
-    const rest = text.slice(at);
+    if (id) packet.id = +id;
+    // An ack id past Number.MAX_SAFE_INTEGER (2 ** 53 - 1) is invalid.
+    if (id ? packet.id >= 2 ** 53 || !(type == 2 || type == 5 || acked) : acked) fail("InvalidAckId");
     let data;
     if (rest) {
       try {
@@ -179,7 +162,7 @@ export class Decoder {
       packet.attachments = [];
     }
     if (data !== undefined) packet.data = data;
-    packet._attachmentCount = count;
+    this._count = count;
     return packet;
   }
 }

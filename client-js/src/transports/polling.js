@@ -13,16 +13,18 @@
 // A failed POST loses the transport at once: it may or may not have been applied, and sending
 // it again could apply it twice.
 
-import { Transport, attempt } from "./transport.js";
+import { Transport } from "./transport.js";
+import { attempt } from "../parser/bytes.js";
 import { decodeItem, encodeItem } from "../parser/engine.js";
 
 /**
- * UTF-8 length of a string: each byte of a character is one %XX once URI-encoded. (A lone
- * surrogate cannot be encoded: then 3 bytes a code unit, more than it takes.)
+ * UTF-8 length of a string: URI-encoded (each byte of a character one %XX), then unescaped
+ * (each %XX one character). (A lone surrogate cannot be encoded: then 3 bytes a code unit,
+ * more than it takes.)
  */
 const utf8Length = (text) => {
   try {
-    return encodeURIComponent(text).replace(/%../g, "x").length;
+    return unescape(encodeURIComponent(text)).length;
   } catch {
     return 3 * text.length;
   }

@@ -9,7 +9,8 @@
 // means the session is gone.
 
 import { Polling } from "./polling.js";
-import { attempt, details } from "./transport.js";
+import { details } from "./transport.js";
+import { attempt } from "../parser/bytes.js";
 import { decodeItem } from "../parser/engine.js";
 import { SseReader, decodeB64Event } from "../parser/sse.js";
 

@@ -41,15 +41,6 @@ const EVENT_ID = "X-Ferrio-Event-Id";
 export const details = (message, description, context) =>
   Object.assign(new Error(message), { type: "TransportError", description, context });
 
-/** What `decode(x)` returns, or the Error it throws. */
-export const attempt = (decode, x) => {
-  try {
-    return decode(x);
-  } catch (err) {
-    return err;
-  }
-};
-
 export class Transport {
   /**
    * @param {TransportOptions} options
@@ -136,7 +127,7 @@ export class Transport {
     const xhr = new XMLHttpRequest();
     xhr.open(method, this._url());
     xhr.withCredentials = !!this._options.withCredentials;
-    if (body) xhr.setRequestHeader("Content-Type", "text/plain;charset=UTF-8");
+    // A string body goes as text/plain;charset=UTF-8 (as with fetch): no header to set.
     // readystatechange, which every XMLHttpRequest has: DONE after a response, an error or abort.
     xhr.onreadystatechange = () =>
       xhr.readyState == 4 &&

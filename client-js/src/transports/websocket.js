@@ -1,6 +1,7 @@
 // WebSocket: one Engine.IO packet per frame; binary messages are binary frames.
 
-import { Transport, attempt, details } from "./transport.js";
+import { Transport, details } from "./transport.js";
+import { attempt } from "../parser/bytes.js";
 import { decodeFrame, encodeFrame } from "../parser/engine.js";
 
 export class WebSocketTransport extends Transport {
