@@ -3,6 +3,13 @@
 //!
 //! `cargo run --release -p ferrio --example chat`, then open the printed URL (port from `PORT`,
 //! default 3000). The page's links reload it forcing each transport.
+//!
+//! `ADMIN_UI=1` also turns on the official Socket.IO Admin UI's server side
+//! ([`ferrio::admin`]) and serves the UI on `/admin-ui/`: log in there with user `admin`
+//! (`ADMIN_USER`) and the password of `ADMIN_PASSWORD` (a random one, printed, when unset). The
+//! UI's files are not part of ferrio: they come from the `@socket.io/admin-ui` npm package,
+//! from the folder `ADMIN_UI_DIST` names, else from `tests/browser/node_modules` once
+//! `npm ci` ran there.
 
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
@@ -145,6 +152,40 @@ async fn style() -> impl IntoResponse {
     ([(http::header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("style.css"))
 }
 
+/// `ADMIN_UI=1`: the admin namespace, with a login, and the UI's files on `/admin-ui/`.
+fn admin_ui(io: &Io, app: Router, port: u16) -> Result<Router, ferrio::admin::AdminUiError> {
+    use ferrio::admin::{hash_password, AdminUi};
+
+    let user = std::env::var("ADMIN_USER").unwrap_or_else(|_| "admin".into());
+    let (password, shown) = match std::env::var("ADMIN_PASSWORD") {
+        Ok(password) => (password, "from ADMIN_PASSWORD".to_owned()),
+        Err(_) => {
+            let password = format!("{:016x}", rand::random::<u64>());
+            (password.clone(), password)
+        }
+    };
+    io.admin_ui(AdminUi::new().auth(user.as_str(), hash_password(&password)?))?;
+    let dist =
+        std::env::var_os("ADMIN_UI_DIST").map(std::path::PathBuf::from).unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../tests/browser/node_modules/@socket.io/admin-ui/ui/dist")
+        });
+    if !dist.join("index.html").is_file() {
+        println!(
+            "admin UI: no UI files in {} (set ADMIN_UI_DIST to the ui/dist folder of the \
+             @socket.io/admin-ui npm package, or run `npm ci` in tests/browser); the admin \
+             namespace is on all the same",
+            dist.display()
+        );
+        return Ok(app);
+    }
+    println!(
+        "admin UI: open http://127.0.0.1:{port}/admin-ui/ and log in to server \
+         http://127.0.0.1:{port} as {user}, password {shown}"
+    );
+    Ok(app.nest_service("/admin-ui", tower_http::services::ServeDir::new(dist)))
+}
+
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     // A visitor whose connection drops gets the messages sent meanwhile when it comes back.
@@ -152,13 +193,16 @@ async fn main() -> std::io::Result<()> {
         .connection_state_recovery(std::time::Duration::from_secs(120))
         .build_layer();
     io.ns("/", on_connect(io.clone()));
-    let app = Router::new()
+    let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
+    let mut app = Router::new()
         .route("/", get(index))
         .route("/app.js", get(script))
         .route("/style.css", get(style))
-        .route("/favicon.ico", get(|| async { http::StatusCode::NO_CONTENT }))
-        .layer(layer);
-    let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
+        .route("/favicon.ico", get(|| async { http::StatusCode::NO_CONTENT }));
+    if std::env::var("ADMIN_UI").is_ok_and(|v| v == "1") {
+        app = admin_ui(&io, app, port).map_err(std::io::Error::other)?;
+    }
+    let app = app.layer(layer);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("ferrio chat demo: open http://127.0.0.1:{port}");
     // ferrio::serve: header and write timeouts, and the peer address for each connection.
