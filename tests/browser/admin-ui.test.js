@@ -52,20 +52,19 @@ function run(cmd, args, ms) {
   });
 }
 
-/** Builds (unless FERRIO_ADMIN_UI_BIN) and starts the admin UI test server. */
-async function startServer(password) {
-  let bin = process.env.FERRIO_ADMIN_UI_BIN;
+/** Builds `build` (cargo arguments) unless `bin` is given, and starts it with `env` on a free
+ * port; resolves once it printed `pattern` (whose first group is the URL). */
+async function start({ bin, build, built, env, pattern }) {
   if (!bin) {
-    await run("cargo", ["build", "-q", "-p", "ferrio-tests", "--bin", "admin-ui"], BUILD_MS);
-    bin = path.join(process.env.CARGO_TARGET_DIR || path.join(ROOT, "target"), "debug/admin-ui");
+    await run("cargo", ["build", "-q", ...build], BUILD_MS);
+    bin = path.join(process.env.CARGO_TARGET_DIR || path.join(ROOT, "target"), built);
   }
   const port = await freePort();
-  const env = { ...process.env, PORT: String(port), ADMIN_PASSWORD: password, ADMIN_UI_DIST: UI_DIST };
-  const proc = startChild(bin, [], { cwd: ROOT, env });
+  const proc = startChild(bin, [], { cwd: ROOT, env: { ...process.env, ...env, PORT: String(port) } });
   const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "listening" line within ${START_MS} ms:\n${proc.output}`)), START_MS);
+    const timer = setTimeout(() => reject(new Error(`${bin} printed no URL within ${START_MS} ms:\n${proc.output}`)), START_MS);
     proc.child.stdout.on("data", () => {
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(proc.output);
+      const m = pattern.exec(proc.output);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);
@@ -73,7 +72,7 @@ async function startServer(password) {
     });
     proc.exit.then((e) => {
       clearTimeout(timer);
-      reject(new Error(`the server exited (${JSON.stringify(e)}) before listening:\n${proc.output}`));
+      reject(new Error(`${bin} exited (${JSON.stringify(e)}) before listening:\n${proc.output}`));
     });
   }).catch(async (err) => {
     await proc.stop();
@@ -81,6 +80,38 @@ async function startServer(password) {
   });
   assert.equal(url, `http://127.0.0.1:${port}`);
   return { url, stop: proc.stop, output: () => proc.output };
+}
+
+/** Builds (unless FERRIO_ADMIN_UI_BIN) and starts the admin UI test server. */
+function startServer(password) {
+  return start({
+    bin: process.env.FERRIO_ADMIN_UI_BIN,
+    build: ["-p", "ferrio-tests", "--bin", "admin-ui"],
+    built: "debug/admin-ui",
+    env: { ADMIN_PASSWORD: password, ADMIN_UI_DIST: UI_DIST },
+    pattern: /listening on (http:\/\/127\.0\.0\.1:\d+)/,
+  });
+}
+
+/** Builds (unless FERRIO_CHAT_BIN) and starts the chat demo with ADMIN_UI=1. */
+function startDemo() {
+  return start({
+    bin: process.env.FERRIO_CHAT_BIN,
+    build: ["-p", "ferrio", "--example", "chat"],
+    built: "debug/examples/chat",
+    env: { ADMIN_UI: "1", ADMIN_PASSWORD: "", ADMIN_UI_DIST: UI_DIST },
+    pattern: /ferrio chat demo: open (http:\/\/127\.0\.0\.1:\d+)/,
+  });
+}
+
+/** Logs the UI of `page` in to `server` (the connection modal's fields). */
+async function logIn(page, server, password) {
+  const dialog = page.locator(".v-dialog--active"); // Vuetify's dialog has no ARIA role
+  await dialog.getByLabel("Server URL").fill(server, { timeout: WAIT_MS });
+  await dialog.getByLabel("Username").fill("admin");
+  await dialog.getByLabel("Password").fill(password);
+  await dialog.getByRole("button", { name: "Connect" }).click();
+  return dialog;
 }
 
 /** Serves the CDN requests of the UI from @mdi/font, refuses every other non-local one. */
@@ -151,11 +182,7 @@ describe("the official Socket.IO Admin UI against ferrio", { timeout: BUILD_MS +
     const ui = await freshPage(browser, { viewport: VIEWPORT });
     await keepLocal(ui.context);
     await ui.page.goto(`${server.url}/admin-ui/index.html`, { timeout: 10_000 });
-    const dialog = ui.page.locator(".v-dialog--active"); // Vuetify's dialog has no ARIA role
-    await dialog.getByLabel("Server URL").fill(server.url, { timeout: WAIT_MS });
-    await dialog.getByLabel("Username").fill("admin");
-    await dialog.getByLabel("Password").fill(`${password}-wrong`);
-    await dialog.getByRole("button", { name: "Connect" }).click();
+    const dialog = await logIn(ui.page, server.url, `${password}-wrong`);
     await dialog.getByText("Invalid credentials").waitFor({ timeout: WAIT_MS });
     await dialog.getByLabel("Password").fill(password);
     await dialog.getByRole("button", { name: "Connect" }).click();
@@ -223,5 +250,29 @@ describe("the official Socket.IO Admin UI against ferrio", { timeout: BUILD_MS +
 
     await ui.context.close();
     await clients.context.close();
+  });
+  test("the chat demo serves the UI and the admin namespace with ADMIN_UI=1", async () => {
+    // ADMIN_PASSWORD empty: the demo makes up a password and prints it.
+    const demo = await startDemo();
+    try {
+      const printed = /log in to server (\S+) as admin, password ([0-9a-f]{16})/.exec(demo.output());
+      assert.ok(printed, `the demo printed how to log in:\n${demo.output()}`);
+      assert.equal(printed[1], demo.url);
+      const ui = await freshPage(browser, { viewport: VIEWPORT });
+      await keepLocal(ui.context);
+      await ui.page.goto(`${demo.url}/admin-ui/`, { timeout: 10_000 });
+      const dialog = await logIn(ui.page, demo.url, printed[2]);
+      await dialog.waitFor({ state: "detached", timeout: WAIT_MS });
+      await ui.page.goto(`${demo.url}/admin-ui/index.html#/sockets/`, { timeout: 10_000 });
+      await settled(ui.page);
+      // A chat visitor shows up.
+      const visitor = await freshPage(browser);
+      await visitor.page.goto(`${demo.url}/`, { timeout: 10_000 });
+      await ui.page.locator("tbody tr", { hasText: "127.0.0.1" }).first().waitFor({ timeout: WAIT_MS });
+      await visitor.context.close();
+      await ui.context.close();
+    } finally {
+      await demo.stop();
+    }
   });
 });

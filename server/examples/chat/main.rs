@@ -6,7 +6,8 @@
 //!
 //! `ADMIN_UI=1` also turns on the official Socket.IO Admin UI's server side
 //! ([`ferrio::admin`]) and serves the UI on `/admin-ui/`: log in there with user `admin`
-//! (`ADMIN_USER`) and the password of `ADMIN_PASSWORD` (a random one, printed, when unset). The
+//! (`ADMIN_USER`) and the password of `ADMIN_PASSWORD` (a random one, printed, when unset or
+//! empty). The
 //! UI's files are not part of ferrio: they come from the `@socket.io/admin-ui` npm package,
 //! from the folder `ADMIN_UI_DIST` names, else from `tests/browser/node_modules` once
 //! `npm ci` ran there.
@@ -158,8 +159,8 @@ fn admin_ui(io: &Io, app: Router, port: u16) -> Result<Router, ferrio::admin::Ad
 
     let user = std::env::var("ADMIN_USER").unwrap_or_else(|_| "admin".into());
     let (password, shown) = match std::env::var("ADMIN_PASSWORD") {
-        Ok(password) => (password, "from ADMIN_PASSWORD".to_owned()),
-        Err(_) => {
+        Ok(password) if !password.is_empty() => (password, "from ADMIN_PASSWORD".to_owned()),
+        _ => {
             let password = format!("{:016x}", rand::random::<u64>());
             (password.clone(), password)
         }
