@@ -94,6 +94,18 @@ impl Client {
         lock(&self.connect_timer).take();
     }
 
+    /// The client's sockets, one per namespace it joined.
+    pub(crate) fn sockets(&self) -> Vec<Socket> {
+        let namespaces = self.namespaces();
+        namespaces
+            .values()
+            .filter_map(|slot| match slot {
+                Slot::Joined(socket) => Some(socket.clone()),
+                Slot::Joining => None,
+            })
+            .collect()
+    }
+
     fn socket(&self, path: &str) -> Option<Socket> {
         match self.namespaces().get(path) {
             Some(Slot::Joined(socket)) => Some(socket.clone()),
@@ -133,6 +145,9 @@ impl EngineHandler for SocketIoHandler {
             connect_timer: Mutex::new(Some(stop)),
         };
         let _ = engine.set_data(client);
+        if let Some(observer) = self.0.observer.get() {
+            observer.session_opened(&engine);
+        }
         // A Socket.IO v2 client (Engine.IO v3) joins the main namespace without asking.
         if engine.protocol() == 3 {
             if let Some(client) = engine.data::<Client>() {
@@ -159,6 +174,12 @@ impl EngineHandler for SocketIoHandler {
 
     fn on_message(&self, engine: &EngineSocket, message: Message) {
         let Some(client) = engine.data::<Client>() else { return };
+        if let Some(observer) = self.0.observer.get() {
+            observer.message_received(match &message {
+                Message::Text(text) => text.len(),
+                Message::Binary(data) => data.len(),
+            });
+        }
         let (decoded, bytes) = {
             let mut decoding = lock(&client.decoder);
             let Decoding { decoder, bytes } = &mut *decoding;
@@ -201,6 +222,17 @@ impl EngineHandler for SocketIoHandler {
             .collect();
         for socket in sockets {
             socket.close(DisconnectReason::from(reason));
+        }
+        if let Some(observer) = self.0.observer.get() {
+            observer.session_closed(engine, reason);
+        }
+    }
+
+    fn on_upgrade(&self, engine: &EngineSocket) {
+        let Some(observer) = self.0.observer.get() else { return };
+        let Some(client) = engine.data::<Client>() else { return };
+        for socket in client.sockets() {
+            observer.transport_changed(&socket);
         }
     }
 }

@@ -132,8 +132,7 @@ impl Io {
         true
     }
 
-    #[cfg(test)]
-    pub(crate) fn registry(&self) -> &Registry {
+    pub(crate) fn registry(&self) -> &Arc<Registry> {
         &self.registry
     }
 

@@ -3,6 +3,7 @@
 
 mod ack;
 pub mod adapter;
+pub mod admin;
 mod binary;
 mod builder;
 mod client;
@@ -15,6 +16,7 @@ pub mod extract;
 pub mod handler;
 mod io;
 mod namespace;
+mod observer;
 mod operators;
 mod payload;
 mod recent_calls;
@@ -25,6 +27,7 @@ mod socket;
 mod testing;
 
 pub use ack::AckStream;
+pub use admin::AdminUi;
 pub use binary::Binary;
 pub use builder::{Ferrio, FerrioBuilder, FerrioLayer};
 pub use disconnect_reason::DisconnectReason;

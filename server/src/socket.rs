@@ -539,6 +539,9 @@ impl Socket {
             return Err(SendError::Disconnected);
         }
         let (data, attachments) = data.into_payload()?.into_event_data(event);
+        if let Some(observer) = self.0.ns.observer.get() {
+            observer.event_sent(self, &data, &attachments);
+        }
         if volatile {
             // Not kept for recovery either: it may be lost anyway.
             if self.0.engine.is_idle() {
@@ -628,6 +631,9 @@ impl Socket {
         let sent = connected.and_then(|()| data.into_payload().map_err(SendError::from)).and_then(
             |payload| {
                 let (data, attachments) = payload.into_event_data(event);
+                if let Some(observer) = self.0.ns.observer.get() {
+                    observer.event_sent(self, &data, &attachments);
+                }
                 self.send_asking_ack(&mut Packet::event(self.ns(), data, attachments, None))
             },
         );
@@ -636,18 +642,18 @@ impl Socket {
 
     /// Joins `rooms` (a name, or a list of names).
     pub fn join(&self, rooms: impl RoomParam) {
-        self.0.ns.adapter.join(&self.0.id, &rooms.into_rooms());
+        self.0.ns.join_rooms(&self.0.id, &rooms.into_rooms());
     }
 
     /// Leaves `rooms`.
     pub fn leave(&self, rooms: impl RoomParam) {
-        self.0.ns.adapter.leave(&self.0.id, &rooms.into_rooms());
+        self.0.ns.leave_rooms(&self.0.id, &rooms.into_rooms());
     }
 
     /// Leaves every room.
     pub fn leave_all(&self) {
         let rooms = self.rooms();
-        self.0.ns.adapter.leave(&self.0.id, &rooms);
+        self.0.ns.leave_rooms(&self.0.id, &rooms);
     }
 
     /// The rooms this socket is in.
@@ -804,6 +810,9 @@ impl Socket {
                     return;
                 }
             }
+        }
+        if let Some(observer) = self.0.ns.observer.get() {
+            observer.event_received(self, &event, &payload);
         }
         // The common case, in one look under the lock: one listener, nothing before it.
         let (only, any, middleware) = {
@@ -1033,8 +1042,12 @@ impl Socket {
                 }
             }
         }
+        let observed = ns.observer.get().map(|observer| (observer, self.rooms()));
         ns.sockets.remove(&self.0.id);
         ns.adapter.remove_socket(&self.0.id);
+        if let Some((observer, rooms)) = observed {
+            observer.disconnected(self, reason, &rooms);
+        }
         if let Some(client) = self.0.engine.data::<crate::client::Client>() {
             client.forget(&ns.path, self);
         }

@@ -257,7 +257,9 @@ fn socket_io_on(builder: ferrio::FerrioBuilder, node: &str) -> (ferrio::FerrioLa
 
 /// Serves `tests/browser/pages/{file}`: the pages browser tests load from this server's
 /// origin (directly or through a proxy).
-async fn page(axum::extract::Path(file): axum::extract::Path<String>) -> axum::response::Response {
+pub async fn page(
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     let valid = !file.is_empty()
         && file.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))

@@ -1,6 +1,7 @@
 //! Shared pieces of ferrio's end-to-end tests: the conformance server's application, reused by
 //! the `conformance` binary and by the in-process black-box tests.
 
+pub mod admin_ui;
 pub mod conformance;
 
 /// Listens on `127.0.0.1:port` with a backlog of 1024: a burst of hundreds of clients must not

@@ -2,9 +2,15 @@
 //! panel that shows which transport this browser uses and how it was chosen.
 //!
 //! `cargo run --release -p ferrio --example chat`, then open the printed URL (port from `PORT`,
-//! and with `--features redis` and `REDIS_URL` set, one node of a cluster: see
-//! `scripts/cluster.sh`; port from `PORT`,
-//! default 3000). The page's links reload it forcing each transport.
+//! default 3000). The page's links reload it forcing each transport. With `--features redis`
+//! and `REDIS_URL` set, the process is one node of a cluster: see `scripts/cluster.sh`.
+//!
+//! `ADMIN_UI=1` also turns on the official Socket.IO Admin UI's server side
+//! ([`ferrio::admin`]) and serves the UI on `/admin-ui/`: log in there with user `admin`
+//! (`ADMIN_USER`) and the password of `ADMIN_PASSWORD` (a random one, printed, when unset or
+//! empty). The UI's files are not part of ferrio: they come from the `@socket.io/admin-ui` npm package,
+//! from the folder `ADMIN_UI_DIST` names, else from `tests/browser/node_modules` once
+//! `npm ci` ran there.
 
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
@@ -150,6 +156,40 @@ async fn style() -> impl IntoResponse {
     ([(http::header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("style.css"))
 }
 
+/// `ADMIN_UI=1`: the admin namespace, with a login, and the UI's files on `/admin-ui/`.
+fn admin_ui(io: &Io, app: Router, port: u16) -> Result<Router, ferrio::admin::AdminUiError> {
+    use ferrio::admin::{hash_password, AdminUi};
+
+    let user = std::env::var("ADMIN_USER").unwrap_or_else(|_| "admin".into());
+    let (password, shown) = match std::env::var("ADMIN_PASSWORD") {
+        Ok(password) if !password.is_empty() => (password, "from ADMIN_PASSWORD".to_owned()),
+        _ => {
+            let password = format!("{:016x}", rand::random::<u64>());
+            (password.clone(), password)
+        }
+    };
+    io.admin_ui(AdminUi::new().auth(user.as_str(), hash_password(&password)?))?;
+    let dist =
+        std::env::var_os("ADMIN_UI_DIST").map(std::path::PathBuf::from).unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../tests/browser/node_modules/@socket.io/admin-ui/ui/dist")
+        });
+    if !dist.join("index.html").is_file() {
+        println!(
+            "admin UI: no UI files in {} (set ADMIN_UI_DIST to the ui/dist folder of the \
+             @socket.io/admin-ui npm package, or run `npm ci` in tests/browser); the admin \
+             namespace is on all the same",
+            dist.display()
+        );
+        return Ok(app);
+    }
+    println!(
+        "admin UI: open http://127.0.0.1:{port}/admin-ui/ and log in to server \
+         http://127.0.0.1:{port} as {user}, password {shown}"
+    );
+    Ok(app.nest_service("/admin-ui", tower_http::services::ServeDir::new(dist)))
+}
+
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
@@ -171,12 +211,15 @@ async fn main() -> std::io::Result<()> {
     };
     let (layer, io) = builder.build_layer();
     io.ns("/", on_connect(io.clone()));
-    let app = Router::new()
+    let mut app = Router::new()
         .route("/", get(index))
         .route("/app.js", get(script))
         .route("/style.css", get(style))
-        .route("/favicon.ico", get(|| async { http::StatusCode::NO_CONTENT }))
-        .layer(layer);
+        .route("/favicon.ico", get(|| async { http::StatusCode::NO_CONTENT }));
+    if std::env::var("ADMIN_UI").is_ok_and(|v| v == "1") {
+        app = admin_ui(&io, app, port).map_err(std::io::Error::other)?;
+    }
+    let app = app.layer(layer);
     println!("ferrio chat demo: open http://127.0.0.1:{port}");
     // ferrio::serve: header and write timeouts, and the peer address for each connection.
     ferrio::serve(listener, app)

@@ -38,4 +38,9 @@ pub trait EngineHandler: Send + Sync + 'static {
     fn on_message(&self, socket: &EngineSocket, message: Message);
     /// The session closed; called exactly once per session.
     fn on_disconnect(&self, socket: &EngineSocket, reason: CloseReason);
+    /// The session moved to another transport: an upgrade to websocket completed, and
+    /// [`EngineSocket::transport`] now says so. Does nothing by default.
+    fn on_upgrade(&self, socket: &EngineSocket) {
+        let _ = socket;
+    }
 }

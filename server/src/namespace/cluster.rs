@@ -122,8 +122,8 @@ impl Namespace {
     pub(crate) fn apply_room_change(&self, opts: &BroadcastOptions, change: &RoomChange) {
         for sid in self.adapter.select(opts) {
             match change {
-                RoomChange::Join(rooms) => self.adapter.join(&sid, rooms),
-                RoomChange::Leave(rooms) => self.adapter.leave(&sid, rooms),
+                RoomChange::Join(rooms) => self.join_rooms(&sid, rooms),
+                RoomChange::Leave(rooms) => self.leave_rooms(&sid, rooms),
             }
         }
     }

@@ -26,6 +26,7 @@ use crate::emit::{connect_error, encoded_frames, send_encoded};
 use crate::engine::lock::read;
 use crate::engine::{CloseReason, EngineSocket, QueueError, Sid};
 use crate::handler::{run_inline, BoxFuture, BoxedConnectHandler, BoxedMiddleware};
+use crate::observer::ObserverSlot;
 use crate::recovery::Recovery;
 use crate::Socket;
 
@@ -64,6 +65,8 @@ pub(crate) struct Namespace {
     pub(crate) server_events: ServerEvents,
     /// The registry this namespace is in, for handlers that take the [`Io`](crate::Io).
     pub(crate) registry: Weak<Registry>,
+    /// The server's observer, if one is installed (see [`crate::observer`]).
+    pub(crate) observer: ObserverSlot,
 }
 
 impl Namespace {
@@ -154,6 +157,9 @@ impl Namespace {
         self.adapter.add_socket(socket.id());
         if !rooms.is_empty() {
             self.adapter.join(socket.id(), rooms);
+        }
+        if let Some(observer) = self.observer.get() {
+            observer.connected(socket);
         }
         Admission::Done
     }

@@ -19,6 +19,7 @@ use crate::config::SioConfig;
 use crate::engine::lock::{read, write};
 use crate::engine::EngineIo;
 use crate::handler::{boxed_connect, BoxedConnectHandler};
+use crate::observer::ObserverSlot;
 use crate::recovery::Recovery;
 
 /// Makes the adapter of each new namespace.
@@ -51,6 +52,8 @@ pub(crate) struct Registry {
     /// [`Io`](crate::Io). (The engine's handler holds this registry: the two live as long as
     /// each other, which is as long as the server.)
     pub(crate) engine: OnceLock<EngineIo>,
+    /// The server's observer, if one is installed; every namespace shares it.
+    pub(crate) observer: ObserverSlot,
 }
 
 /// A use of a dynamic child namespace — a connect flow, a socket, a socket kept for recovery —
@@ -127,6 +130,7 @@ impl Registry {
             dynamic: RwLock::new(Vec::new()),
             me: me.clone(),
             engine: OnceLock::new(),
+            observer: ObserverSlot::default(),
         })
     }
 
@@ -141,6 +145,7 @@ impl Registry {
             recovery: self.config.recovery.map(Recovery::new),
             server_events: ServerEvents::default(),
             registry: self.me.clone(),
+            observer: self.observer.clone(),
         });
         ns.adapter.init(LocalNamespace { ns: Arc::downgrade(&ns), path: Arc::from(path) });
         ns

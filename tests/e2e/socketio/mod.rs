@@ -5,6 +5,7 @@
 pub(crate) mod client;
 
 mod acks;
+mod admin_ui;
 mod binary;
 mod broadcast;
 mod connect_timeout;

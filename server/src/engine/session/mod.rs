@@ -576,7 +576,7 @@ impl Session {
 
     /// The client sent `5` at `now`: `true` when the session now runs on websocket (what is
     /// queued goes out there); receivers of the old transport are woken and end.
-    pub(crate) fn complete_upgrade(&self, now: Instant) -> bool {
+    pub(crate) fn complete_upgrade(self: &Arc<Self>, now: Instant) -> bool {
         let upgraded = {
             let mut state = self.lock();
             let upgraded = state.upgrade.complete(now) && state.closed.is_none();
@@ -591,6 +591,9 @@ impl Session {
             upgraded
         };
         self.wake.notify_waiters();
+        if upgraded {
+            self.shared.handler.on_upgrade(&EngineSocket(self.clone()));
+        }
         upgraded
     }
 
